@@ -1,0 +1,93 @@
+package config
+
+import "time"
+
+// Defaults for keys absent from the file. They are filled before a mapping
+// is decoded, so only absent (or null) keys take them; an explicit zero is
+// kept and rejected by validation.
+const (
+	defaultListen            = "127.0.0.1:8080"
+	defaultAdminListen       = "127.0.0.1:8081"
+	defaultMaxBodyBytes      = 1 << 20
+	defaultShutdownTimeout   = Duration(15 * time.Second)
+	defaultReadHeaderTimeout = Duration(5 * time.Second)
+	defaultReadTimeout       = Duration(30 * time.Second)
+	defaultWriteTimeout      = Duration(30 * time.Second)
+	defaultIdleTimeout       = Duration(120 * time.Second)
+
+	defaultDriver     = "sqlite"
+	defaultSQLitePath = "./data/hookyard.db"
+
+	defaultTolerance = Duration(5 * time.Minute)
+
+	defaultDestinationTimeout = Duration(15 * time.Second)
+	defaultConcurrency        = 16
+	defaultMaxAttempts        = 50
+	defaultInitialInterval    = Duration(5 * time.Second)
+	defaultMaxInterval        = Duration(6 * time.Hour)
+
+	defaultHMACAlgorithm = "sha256"
+	defaultHMACEncoding  = "hex"
+	defaultHMACContent   = "{body}"
+)
+
+func (c *Config) setDefaults() {
+	c.Server.setDefaults()
+	c.Storage.setDefaults()
+}
+
+// setDerivedDefaults fills defaults that depend on other keys, after
+// decoding.
+func (c *Config) setDerivedDefaults() {
+	if c.Storage.Driver == "sqlite" && c.Storage.Path == "" {
+		c.Storage.Path = defaultSQLitePath
+	}
+	for i := range c.Routes {
+		r := &c.Routes[i]
+		if r.Name == "" && r.Source != "" && r.Destination != "" {
+			r.Name = r.Source + "->" + r.Destination
+		}
+	}
+}
+
+func (s *Server) setDefaults() {
+	setZero(&s.Listen, defaultListen)
+	setZero(&s.AdminListen, defaultAdminListen)
+	setZero(&s.MaxBodyBytes, defaultMaxBodyBytes)
+	setZero(&s.ShutdownTimeout, defaultShutdownTimeout)
+	setZero(&s.ReadHeaderTimeout, defaultReadHeaderTimeout)
+	setZero(&s.ReadTimeout, defaultReadTimeout)
+	setZero(&s.WriteTimeout, defaultWriteTimeout)
+	setZero(&s.IdleTimeout, defaultIdleTimeout)
+}
+
+// setDefaults sets only the driver: the path default belongs to sqlite and
+// is filled once the driver is known (setDerivedDefaults).
+func (s *Storage) setDefaults() { setZero(&s.Driver, defaultDriver) }
+
+func (s *Source) setDefaults() { setZero(&s.Tolerance, defaultTolerance) }
+
+func (h *HMAC) setDefaults() {
+	setZero(&h.Algorithm, defaultHMACAlgorithm)
+	setZero(&h.Encoding, defaultHMACEncoding)
+	setZero(&h.Content, defaultHMACContent)
+}
+
+func (d *Destination) setDefaults() {
+	setZero(&d.Timeout, defaultDestinationTimeout)
+	setZero(&d.Concurrency, defaultConcurrency)
+	d.Retry.setDefaults()
+}
+
+func (r *Retry) setDefaults() {
+	setZero(&r.MaxAttempts, defaultMaxAttempts)
+	setZero(&r.InitialInterval, defaultInitialInterval)
+	setZero(&r.MaxInterval, defaultMaxInterval)
+}
+
+func setZero[T comparable](p *T, def T) {
+	var zero T
+	if *p == zero {
+		*p = def
+	}
+}

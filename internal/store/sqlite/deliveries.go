@@ -1,0 +1,400 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/webhook"
+)
+
+// stmts are prepared once on the writer connection.
+type stmts struct {
+	insertEvent, findEvent, insertDelivery *sql.Stmt
+	claim, succeed, retry, dead, release   *sql.Stmt
+	insertAttempt, ping                    *sql.Stmt
+}
+
+const deliveryCols = `id, event_id, destination, route, state, priority, ordering_key, attempts,
+	max_attempts, due_at, lease_owner, lease_token, last_error, last_error_class, created_at,
+	updated_at, completed_at`
+
+func (s *Store) prepare(ctx context.Context) error {
+	var err error
+	p := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = s.w.PrepareContext(ctx, q)
+		if err != nil {
+			err = fmt.Errorf("sqlite: prepare %.40q: %w", q, err)
+		}
+		return st
+	}
+	s.st = stmts{
+		insertEvent: p(`INSERT INTO events (id, source, provider, topic, dedup_key, received_at, headers, body)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, dedup_key) DO NOTHING`),
+		findEvent: p(`SELECT id FROM events WHERE source = ? AND dedup_key = ?`),
+		insertDelivery: p(`INSERT INTO deliveries (id, event_id, destination, route, state, priority,
+			ordering_key, max_attempts, due_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)`),
+		// Claim: due pending work and expired leases, highest priority then
+		// oldest due first; every claim bumps the fencing token.
+		claim: p(`UPDATE deliveries SET state = 'inflight', lease_owner = ?, lease_token = lease_token + 1,
+			due_at = ?, updated_at = ?
+			WHERE id IN (SELECT id FROM deliveries INDEXED BY deliveries_claim
+				WHERE destination = ? AND state IN ('pending', 'inflight') AND due_at <= ?
+				ORDER BY priority, due_at LIMIT ?)
+			RETURNING ` + deliveryCols),
+		succeed: p(`UPDATE deliveries SET state = 'succeeded', attempts = attempts + 1, lease_owner = '',
+			last_error = '', last_error_class = '', updated_at = ?, completed_at = ?
+			WHERE id = ? AND lease_token = ? AND state = 'inflight'`),
+		retry: p(`UPDATE deliveries SET state = 'pending', attempts = attempts + 1, lease_owner = '',
+			due_at = ?, last_error = ?, last_error_class = ?, updated_at = ?
+			WHERE id = ? AND lease_token = ? AND state = 'inflight'`),
+		dead: p(`UPDATE deliveries SET state = 'dead', attempts = attempts + 1, lease_owner = '',
+			last_error = ?, last_error_class = ?, updated_at = ?, completed_at = ?
+			WHERE id = ? AND lease_token = ? AND state = 'inflight'`),
+		release: p(`UPDATE deliveries SET state = 'pending', lease_owner = '', due_at = ?, updated_at = ?
+			WHERE id = ? AND lease_token = ? AND state = 'inflight'`),
+		insertAttempt: p(`INSERT INTO attempts (delivery_id, number, started_at, duration_us, status_code,
+			error_class, error, response_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+		ping: p(`INSERT INTO kv (k, v) VALUES ('readyz', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v`),
+	}
+	return err
+}
+
+// Ingest implements store.Store.
+func (s *Store) Ingest(ctx context.Context, ev *webhook.Event, ds []webhook.NewDelivery) (store.IngestResult, error) {
+	headers, err := json.Marshal(ev.Headers)
+	if err != nil {
+		return store.IngestResult{}, fmt.Errorf("sqlite: encode headers: %w", err)
+	}
+	now := s.now()
+	recv := micros(ev.ReceivedAt)
+	ids := make([]string, len(ds))
+	for i := range ds {
+		ids[i] = webhook.NewID("dlv_", ev.ReceivedAt)
+	}
+	var res store.IngestResult
+	err = s.write(ctx, len(ev.Body)+len(headers), func(ctx context.Context) error {
+		res = store.IngestResult{EventID: ev.ID}
+		r, err := s.st.insertEvent.ExecContext(ctx, ev.ID, ev.Source, ev.Provider, ev.Topic, ev.DedupKey,
+			recv, headers, ev.Body)
+		if err != nil {
+			return err
+		}
+		if n, err := r.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			res.Duplicate = true
+			return s.st.findEvent.QueryRowContext(ctx, ev.Source, ev.DedupKey).Scan(&res.EventID)
+		}
+		for i, d := range ds {
+			if _, err := s.st.insertDelivery.ExecContext(ctx, ids[i], ev.ID, d.Destination, d.Route,
+				d.Priority, d.OrderingKey, d.MaxAttempts, recv, micros(now), micros(now)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return res, err
+}
+
+// DeliveryClaim implements store.Store.
+func (s *Store) DeliveryClaim(ctx context.Context, p store.ClaimParams) ([]webhook.Claimed, error) {
+	if p.Limit <= 0 {
+		p.Limit = 1
+	}
+	now := micros(p.Now)
+	var ds []webhook.Delivery
+	err := s.write(ctx, 64, func(ctx context.Context) error {
+		ds = ds[:0]
+		rows, err := s.st.claim.QueryContext(ctx, p.Owner, micros(p.Now.Add(p.Lease)), now,
+			p.Destination, now, p.Limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			d, err := scanDelivery(rows)
+			if err != nil {
+				return err
+			}
+			ds = append(ds, d)
+		}
+		return rows.Err()
+	})
+	if err != nil || len(ds) == 0 {
+		return nil, err
+	}
+	// Bodies are immutable once committed, so they are read outside the
+	// writer, on the reader pool.
+	ids := make([]any, 0, len(ds))
+	seen := make(map[string]bool, len(ds))
+	for _, d := range ds {
+		if !seen[d.EventID] {
+			seen[d.EventID] = true
+			ids = append(ids, d.EventID)
+		}
+	}
+	events, err := s.eventsByID(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]webhook.Claimed, 0, len(ds))
+	for _, d := range ds {
+		ev, ok := events[d.EventID]
+		if !ok {
+			return nil, fmt.Errorf("sqlite: delivery %s: event %s missing", d.ID, d.EventID)
+		}
+		out = append(out, webhook.Claimed{Delivery: d, Event: ev})
+	}
+	// RETURNING does not keep the subquery's order: restore priority, then
+	// age (delivery ids are time-ordered).
+	sort.Slice(out, func(i, j int) bool {
+		a, b := &out[i].Delivery, &out[j].Delivery
+		if a.Priority != b.Priority {
+			return a.Priority < b.Priority
+		}
+		return a.ID < b.ID
+	})
+	return out, nil
+}
+
+func (s *Store) eventsByID(ctx context.Context, ids []any) (map[string]webhook.Event, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT id, source, provider, topic, dedup_key, received_at, headers, body
+		FROM events WHERE id IN (`+placeholders(len(ids))+`)`, ids...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", webhook.ErrUnavailable, err)
+	}
+	defer rows.Close()
+	out := make(map[string]webhook.Event, len(ids))
+	for rows.Next() {
+		ev, err := scanEvent(rows, true)
+		if err != nil {
+			return nil, err
+		}
+		out[ev.ID] = ev
+	}
+	return out, rows.Err()
+}
+
+// DeliveryNextDue implements store.Store.
+func (s *Store) DeliveryNextDue(ctx context.Context, destination string) (time.Time, bool, error) {
+	var due sql.NullInt64
+	err := s.rdb.QueryRowContext(ctx, `SELECT min(due_at) FROM deliveries INDEXED BY deliveries_claim
+		WHERE destination = ? AND state IN ('pending', 'inflight')`, destination).Scan(&due)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("%w: %w", webhook.ErrUnavailable, err)
+	}
+	if !due.Valid {
+		return time.Time{}, false, nil
+	}
+	return fromMicros(due.Int64), true, nil
+}
+
+func (s *Store) insertAttempt(ctx context.Context, id string, n int, a *webhook.Attempt) error {
+	var body []byte
+	if len(a.ResponseBody) > 0 {
+		body = a.ResponseBody
+		if len(body) > webhook.MaxAttemptResponse {
+			body = body[:webhook.MaxAttemptResponse]
+		}
+	}
+	_, err := s.st.insertAttempt.ExecContext(ctx, id, n, micros(a.StartedAt), a.Duration.Microseconds(),
+		a.StatusCode, a.ErrorClass, a.Error, body)
+	return err
+}
+
+// fenced runs an outcome update guarded by the lease token and records the
+// attempt only when the update applied.
+func (s *Store) fenced(ctx context.Context, id string, a *webhook.Attempt, update func(ctx context.Context) (sql.Result, error)) error {
+	lost := false
+	err := s.write(ctx, 256+len(a.ResponseBody), func(ctx context.Context) error {
+		lost = false
+		r, err := update(ctx)
+		if err != nil {
+			return err
+		}
+		if n, err := r.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			lost = true
+			return nil
+		}
+		return s.insertAttempt(ctx, id, a.Number, a)
+	})
+	if err != nil {
+		return err
+	}
+	if lost {
+		return fmt.Errorf("delivery %s: %w", id, webhook.ErrLeaseLost)
+	}
+	return nil
+}
+
+// DeliverySucceed implements store.Store.
+func (s *Store) DeliverySucceed(ctx context.Context, id string, token int64, a webhook.Attempt) error {
+	now := micros(s.now())
+	return s.fenced(ctx, id, &a, func(ctx context.Context) (sql.Result, error) {
+		return s.st.succeed.ExecContext(ctx, now, now, id, token)
+	})
+}
+
+// DeliveryRetry implements store.Store.
+func (s *Store) DeliveryRetry(ctx context.Context, id string, token int64, a webhook.Attempt, next time.Time) error {
+	now := micros(s.now())
+	return s.fenced(ctx, id, &a, func(ctx context.Context) (sql.Result, error) {
+		return s.st.retry.ExecContext(ctx, micros(next), truncate(a.Error, 1024), a.ErrorClass, now, id, token)
+	})
+}
+
+// DeliveryDead implements store.Store.
+func (s *Store) DeliveryDead(ctx context.Context, id string, token int64, a webhook.Attempt) error {
+	now := micros(s.now())
+	return s.fenced(ctx, id, &a, func(ctx context.Context) (sql.Result, error) {
+		return s.st.dead.ExecContext(ctx, truncate(a.Error, 1024), a.ErrorClass, now, now, id, token)
+	})
+}
+
+// DeliveryRelease implements store.Store.
+func (s *Store) DeliveryRelease(ctx context.Context, id string, token int64) error {
+	now := micros(s.now())
+	lost := false
+	err := s.write(ctx, 64, func(ctx context.Context) error {
+		r, err := s.st.release.ExecContext(ctx, now, now, id, token)
+		if err != nil {
+			return err
+		}
+		n, err := r.RowsAffected()
+		lost = n == 0
+		return err
+	})
+	if err == nil && lost {
+		err = fmt.Errorf("delivery %s: %w", id, webhook.ErrLeaseLost)
+	}
+	return err
+}
+
+// DeliveryReplay implements store.Store.
+func (s *Store) DeliveryReplay(ctx context.Context, ids []string, now time.Time) (int, error) {
+	return s.bulkUpdate(ctx, ids, `UPDATE deliveries SET state = 'pending', attempts = 0, due_at = ?,
+		lease_owner = '', updated_at = ?, completed_at = 0
+		WHERE state IN ('dead', 'cancelled', 'succeeded') AND id IN (%s)`, micros(now), micros(now))
+}
+
+// DeliveryCancel implements store.Store.
+func (s *Store) DeliveryCancel(ctx context.Context, ids []string, now time.Time) (int, error) {
+	return s.bulkUpdate(ctx, ids, `UPDATE deliveries SET state = 'cancelled', lease_owner = '',
+		updated_at = ?, completed_at = ?, lease_token = lease_token + 1
+		WHERE state IN ('pending', 'inflight') AND id IN (%s)`, micros(now), micros(now))
+}
+
+func (s *Store) bulkUpdate(ctx context.Context, ids []string, query string, lead ...any) (int, error) {
+	total := 0
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), 500)]
+		ids = ids[len(chunk):]
+		args := append(append([]any{}, lead...), anySlice(chunk)...)
+		q := fmt.Sprintf(query, placeholders(len(chunk)))
+		var n int64
+		err := s.write(ctx, 64*len(chunk), func(ctx context.Context) error {
+			r, err := s.w.ExecContext(ctx, q, args...)
+			if err != nil {
+				return err
+			}
+			n, err = r.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return total, err
+		}
+		total += int(n)
+	}
+	return total, nil
+}
+
+// Ping implements store.Store: a real (tiny) write through the writer.
+func (s *Store) Ping(ctx context.Context) error {
+	now := s.now().UTC().Format(time.RFC3339Nano)
+	return s.write(ctx, 32, func(ctx context.Context) error {
+		_, err := s.st.ping.ExecContext(ctx, now)
+		return err
+	})
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanDelivery(r scanner) (webhook.Delivery, error) {
+	var d webhook.Delivery
+	var state string
+	var due, created, updated, completed int64
+	err := r.Scan(&d.ID, &d.EventID, &d.Destination, &d.Route, &state, &d.Priority, &d.OrderingKey,
+		&d.Attempts, &d.MaxAttempts, &due, &d.LeaseOwner, &d.LeaseToken, &d.LastError, &d.LastErrorClass,
+		&created, &updated, &completed)
+	if err != nil {
+		return d, err
+	}
+	d.State = webhook.State(state)
+	d.NextAttemptAt = fromMicros(due)
+	d.CreatedAt, d.UpdatedAt, d.CompletedAt = fromMicros(created), fromMicros(updated), fromMicros(completed)
+	return d, nil
+}
+
+func scanEvent(r scanner, withBody bool) (webhook.Event, error) {
+	var ev webhook.Event
+	var recv int64
+	var headers []byte
+	var err error
+	if withBody {
+		err = r.Scan(&ev.ID, &ev.Source, &ev.Provider, &ev.Topic, &ev.DedupKey, &recv, &headers, &ev.Body)
+	} else {
+		err = r.Scan(&ev.ID, &ev.Source, &ev.Provider, &ev.Topic, &ev.DedupKey, &recv, &headers)
+	}
+	if err != nil {
+		return ev, err
+	}
+	ev.ReceivedAt = fromMicros(recv)
+	if len(headers) > 0 {
+		ev.Headers = http.Header{}
+		if err := json.Unmarshal(headers, &ev.Headers); err != nil {
+			return ev, fmt.Errorf("sqlite: event %s headers: %w", ev.ID, err)
+		}
+	}
+	if ev.Body == nil && withBody {
+		ev.Body = []byte{}
+	}
+	return ev, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+func anySlice(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+var errNoRows = sql.ErrNoRows
+
+func notFound(err error, what string) error {
+	if errors.Is(err, errNoRows) {
+		return fmt.Errorf("%s: %w", what, webhook.ErrNotFound)
+	}
+	return fmt.Errorf("%w: %w", webhook.ErrUnavailable, err)
+}

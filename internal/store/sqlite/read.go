@@ -1,0 +1,191 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/webhook"
+)
+
+// where accumulates SQL conditions and their arguments.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	w.conds = append(w.conds, cond)
+	w.args = append(w.args, args...)
+}
+
+func (w *where) sql() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+func deliveryWhere(f store.DeliveryFilter, withCursor bool) *where {
+	w := &where{}
+	if len(f.States) > 0 {
+		args := make([]any, len(f.States))
+		for i, s := range f.States {
+			args[i] = string(s)
+		}
+		w.add("state IN ("+placeholders(len(args))+")", args...)
+	}
+	if f.Destination != "" {
+		w.add("destination = ?", f.Destination)
+	}
+	if f.Route != "" {
+		w.add("route = ?", f.Route)
+	}
+	if f.EventID != "" {
+		w.add("event_id = ?", f.EventID)
+	}
+	if !f.Since.IsZero() {
+		w.add("created_at >= ?", micros(f.Since))
+	}
+	if !f.Until.IsZero() {
+		w.add("created_at < ?", micros(f.Until))
+	}
+	if withCursor && f.Cursor != "" {
+		w.add("id < ?", f.Cursor)
+	}
+	return w
+}
+
+// DeliveryGet implements store.Store.
+func (s *Store) DeliveryGet(ctx context.Context, id string) (webhook.Delivery, error) {
+	d, err := scanDelivery(s.rdb.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE id = ?`, id))
+	if err != nil {
+		return d, notFound(err, "delivery "+id)
+	}
+	return d, nil
+}
+
+// DeliveryList implements store.Store.
+func (s *Store) DeliveryList(ctx context.Context, f store.DeliveryFilter) ([]webhook.Delivery, string, error) {
+	limit := store.PageLimit(f.Limit)
+	w := deliveryWhere(f, true)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+deliveryCols+` FROM deliveries`+w.sql()+
+		` ORDER BY id DESC LIMIT `+itoa(limit+1), w.args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %w", webhook.ErrUnavailable, err)
+	}
+	defer rows.Close()
+	var out []webhook.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
+}
+
+// DeliveryCount implements store.Store.
+func (s *Store) DeliveryCount(ctx context.Context, f store.DeliveryFilter) (int, error) {
+	w := deliveryWhere(f, false)
+	var n int
+	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM deliveries`+w.sql(), w.args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("%w: %w", webhook.ErrUnavailable, err)
+	}
+	return n, nil
+}
+
+// AttemptList implements store.Store.
+func (s *Store) AttemptList(ctx context.Context, deliveryID string) ([]webhook.Attempt, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT id, delivery_id, number, started_at, duration_us, status_code,
+		error_class, error, response_body FROM attempts WHERE delivery_id = ? ORDER BY id`, deliveryID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", webhook.ErrUnavailable, err)
+	}
+	defer rows.Close()
+	var out []webhook.Attempt
+	for rows.Next() {
+		var a webhook.Attempt
+		var started, dur int64
+		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Number, &started, &dur, &a.StatusCode,
+			&a.ErrorClass, &a.Error, &a.ResponseBody); err != nil {
+			return nil, err
+		}
+		a.StartedAt = fromMicros(started)
+		a.Duration = micro(dur)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// EventGet implements store.Store.
+func (s *Store) EventGet(ctx context.Context, id string) (webhook.Event, error) {
+	ev, err := scanEvent(s.rdb.QueryRowContext(ctx, `SELECT id, source, provider, topic, dedup_key, received_at,
+		headers, body FROM events WHERE id = ?`, id), true)
+	if err != nil {
+		return ev, notFound(err, "event "+id)
+	}
+	return ev, nil
+}
+
+// EventList implements store.Store.
+func (s *Store) EventList(ctx context.Context, f store.EventFilter) ([]webhook.Event, string, error) {
+	limit := store.PageLimit(f.Limit)
+	w := &where{}
+	if f.Source != "" {
+		w.add("source = ?", f.Source)
+	}
+	if f.Topic != "" {
+		w.add("topic = ?", f.Topic)
+	}
+	if f.DedupKey != "" {
+		w.add("dedup_key = ?", f.DedupKey)
+	}
+	// Ids are time-ordered, so time bounds become id bounds and the primary
+	// key serves both the range and the order.
+	if !f.Since.IsZero() {
+		w.add("id >= ?", webhook.NewIDBound("evt_", f.Since, false))
+	}
+	if !f.Until.IsZero() {
+		w.add("id < ?", webhook.NewIDBound("evt_", f.Until, false))
+	}
+	if f.Cursor != "" {
+		w.add("id < ?", f.Cursor)
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT id, source, provider, topic, dedup_key, received_at, headers
+		FROM events`+w.sql()+` ORDER BY id DESC LIMIT `+itoa(limit+1), w.args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %w", webhook.ErrUnavailable, err)
+	}
+	defer rows.Close()
+	var out []webhook.Event
+	for rows.Next() {
+		ev, err := scanEvent(rows, false)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
+}
+
+func micro(us int64) time.Duration { return time.Duration(us) * time.Microsecond }

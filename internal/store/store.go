@@ -1,0 +1,124 @@
+// Package store defines the Store interface — hookyard's one big seam — and
+// the parameter types its methods take. Implementations live in sub-packages
+// (sqlite, and postgres later) and are proven by the storetest conformance
+// suite. Transactions never leave an implementation: every method is one
+// atomic operation named by intent.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/hookyard/hookyard/internal/webhook"
+)
+
+// Store is the durable state of a hookyard node (or cluster).
+//
+// Errors: webhook.ErrNotFound for a missing id, webhook.ErrLeaseLost when a
+// fenced write lost its lease, and an error wrapping webhook.ErrUnavailable
+// when the database cannot commit (ingest answers 503 for it).
+type Store interface {
+	// Ingest stores ev and one delivery per element of ds in one durable
+	// transaction (synced before it returns). If an event with the same
+	// (source, dedup key) is already stored, nothing is written and the
+	// existing event's id is returned with Duplicate set. ev.ID is assigned
+	// by the caller.
+	Ingest(ctx context.Context, ev *webhook.Event, ds []webhook.NewDelivery) (IngestResult, error)
+
+	// DeliveryClaim leases up to p.Limit due deliveries of p.Destination:
+	// pending ones whose next attempt is due, and in-flight ones whose lease
+	// expired. Higher priority first, then oldest due first. Each claim
+	// increments the delivery's lease token.
+	DeliveryClaim(ctx context.Context, p ClaimParams) ([]webhook.Claimed, error)
+	// DeliveryNextDue returns when the next live delivery of destination
+	// becomes claimable (its due time or lease expiry); ok is false when it
+	// has none.
+	DeliveryNextDue(ctx context.Context, destination string) (due time.Time, ok bool, err error)
+
+	// DeliverySucceed records a successful attempt and ends the delivery.
+	DeliverySucceed(ctx context.Context, id string, leaseToken int64, a webhook.Attempt) error
+	// DeliveryRetry records a failed attempt and schedules the next one.
+	DeliveryRetry(ctx context.Context, id string, leaseToken int64, a webhook.Attempt, next time.Time) error
+	// DeliveryDead records a failed attempt and dead-letters the delivery.
+	DeliveryDead(ctx context.Context, id string, leaseToken int64, a webhook.Attempt) error
+	// DeliveryRelease returns a leased delivery to the queue, due now, without
+	// consuming an attempt (used at shutdown).
+	DeliveryRelease(ctx context.Context, id string, leaseToken int64) error
+
+	// DeliveryReplay makes the given terminal (dead, cancelled or succeeded)
+	// deliveries pending again with a fresh attempt budget, due now. The
+	// idempotency key is unchanged. It returns how many were replayed; ids
+	// that are live or unknown are skipped.
+	DeliveryReplay(ctx context.Context, ids []string, now time.Time) (int, error)
+	// DeliveryCancel ends live deliveries without further attempts.
+	DeliveryCancel(ctx context.Context, ids []string, now time.Time) (int, error)
+
+	// DeliveryGet returns one delivery.
+	DeliveryGet(ctx context.Context, id string) (webhook.Delivery, error)
+	// DeliveryList lists deliveries matching f, newest first, with keyset
+	// pagination: pass the returned cursor as f.Cursor for the next page.
+	DeliveryList(ctx context.Context, f DeliveryFilter) (ds []webhook.Delivery, next string, err error)
+	// DeliveryCount counts deliveries matching f (ignores Cursor and Limit).
+	DeliveryCount(ctx context.Context, f DeliveryFilter) (int, error)
+	// AttemptList returns a delivery's attempts, oldest first.
+	AttemptList(ctx context.Context, deliveryID string) ([]webhook.Attempt, error)
+
+	// EventGet returns one event with headers and body.
+	EventGet(ctx context.Context, id string) (webhook.Event, error)
+	// EventList lists events matching f, newest first, without bodies.
+	EventList(ctx context.Context, f EventFilter) (es []webhook.Event, next string, err error)
+
+	// Ping checks that the store can write (readiness).
+	Ping(ctx context.Context) error
+	// Close flushes pending writes and releases the database.
+	Close() error
+}
+
+// IngestResult is the outcome of Store.Ingest.
+type IngestResult struct {
+	EventID   string
+	Duplicate bool
+}
+
+// ClaimParams selects and leases work for one destination.
+type ClaimParams struct {
+	Destination string
+	Owner       string // worker/node identity, for operators
+	Limit       int
+	Lease       time.Duration
+	Now         time.Time
+}
+
+// DeliveryFilter narrows DeliveryList and DeliveryCount. Zero fields match all.
+type DeliveryFilter struct {
+	States      []webhook.State
+	Destination string
+	Route       string
+	EventID     string
+	Since       time.Time // created at or after
+	Until       time.Time // created before
+	Cursor      string
+	Limit       int // default 50, at most 1000
+}
+
+// EventFilter narrows EventList. Zero fields match all.
+type EventFilter struct {
+	Source   string
+	Topic    string
+	DedupKey string
+	Since    time.Time
+	Until    time.Time
+	Cursor   string
+	Limit    int // default 50, at most 1000
+}
+
+// PageLimit clamps a requested page size.
+func PageLimit(n int) int {
+	switch {
+	case n <= 0:
+		return 50
+	case n > 1000:
+		return 1000
+	}
+	return n
+}
