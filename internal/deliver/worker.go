@@ -1,0 +1,295 @@
+// Package deliver moves deliveries from the queue to their destinations:
+// it claims due work with a lease, sends each attempt, classifies the
+// outcome, and records success, a retry at backoff with jitter, or the
+// dead-letter queue.
+//
+// Every destination has its own dispatcher and its own budget of in-flight
+// sends, so a slow or dead destination only ever occupies its own slots and
+// never delays the others.
+package deliver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/hookyard/hookyard/internal/dest"
+	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/webhook"
+)
+
+// Store is what the worker needs of the store.
+type Store interface {
+	DeliveryClaim(ctx context.Context, p store.ClaimParams) ([]webhook.Claimed, error)
+	DeliveryNextDue(ctx context.Context, destination string) (time.Time, bool, error)
+	DeliverySucceed(ctx context.Context, id string, leaseToken int64, a webhook.Attempt) error
+	DeliveryRetry(ctx context.Context, id string, leaseToken int64, a webhook.Attempt, next time.Time) error
+	DeliveryDead(ctx context.Context, id string, leaseToken int64, a webhook.Attempt) error
+	DeliveryRelease(ctx context.Context, id string, leaseToken int64) error
+}
+
+// Sender sends one attempt (dest.Sender satisfies it).
+type Sender interface {
+	Send(ctx context.Context, m *dest.Message) dest.Response
+}
+
+// Destination is one destination's delivery settings.
+type Destination struct {
+	Name        string
+	Sender      Sender
+	Policy      Policy
+	Concurrency int           // in-flight sends; default 16
+	Timeout     time.Duration // per attempt, used to size the lease; default 15s
+}
+
+// Observer is told about every recorded attempt (metrics hook); optional.
+type Observer interface {
+	Attempted(destination string, d *webhook.Delivery, ev *webhook.Event, a *webhook.Attempt, final webhook.State)
+}
+
+// Config wires an Engine. Store and Destinations are required.
+type Config struct {
+	Store        Store
+	Destinations []Destination
+	Owner        string       // lease owner name, e.g. hostname:pid
+	Logger       *slog.Logger // default discards
+	Now          func() time.Time
+	Rand         func() float64 // uniform [0,1); default math/rand/v2
+	IdlePoll     time.Duration  // longest sleep with no known due work; default 1s
+	Observer     Observer
+	// Grace bounds how long Run waits for in-flight sends after its context
+	// ends; sends still running then are cancelled and their deliveries
+	// released without using an attempt. Default 10s.
+	Grace time.Duration
+}
+
+// Engine runs one dispatcher per destination.
+type Engine struct {
+	cfg   Config
+	log   *slog.Logger
+	dests map[string]*dispatcher
+}
+
+type dispatcher struct {
+	e     *Engine
+	d     Destination
+	wake  chan struct{}
+	lease time.Duration
+}
+
+// New returns an Engine; call Run to start it.
+func New(cfg Config) *Engine {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Float64
+	}
+	if cfg.IdlePoll <= 0 {
+		cfg.IdlePoll = time.Second
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = 10 * time.Second
+	}
+	if cfg.Owner == "" {
+		cfg.Owner = "hookyard"
+	}
+	e := &Engine{cfg: cfg, log: cfg.Logger, dests: make(map[string]*dispatcher)}
+	for _, d := range cfg.Destinations {
+		if d.Concurrency <= 0 {
+			d.Concurrency = 16
+		}
+		if d.Timeout <= 0 {
+			d.Timeout = 15 * time.Second
+		}
+		e.dests[d.Name] = &dispatcher{e: e, d: d, wake: make(chan struct{}, 1),
+			lease: d.Timeout + 30*time.Second}
+	}
+	return e
+}
+
+// Wake tells the destination's dispatcher that new work may be due. It never
+// blocks.
+func (e *Engine) Wake(destination string) {
+	if p, ok := e.dests[destination]; ok {
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Run delivers until ctx ends, then lets in-flight sends finish (up to
+// Config.Grace) and returns.
+func (e *Engine) Run(ctx context.Context) error {
+	// hard ends in-flight sends when the grace period runs out.
+	hard, cancelHard := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelHard()
+	var wg sync.WaitGroup
+	var inflight sync.WaitGroup
+	for _, p := range e.dests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.loop(ctx, hard, &inflight)
+		}()
+	}
+	wg.Wait() // dispatchers stop claiming as soon as ctx ends
+	done := make(chan struct{})
+	go func() { inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(e.cfg.Grace):
+		e.log.Warn("grace period over; cancelling in-flight sends", "grace", e.cfg.Grace.String())
+		cancelHard()
+		<-done
+	}
+	return nil
+}
+
+func (p *dispatcher) loop(ctx, hard context.Context, inflight *sync.WaitGroup) {
+	slots := make(chan struct{}, p.d.Concurrency)
+	freed := make(chan struct{}, 1)
+	errBackoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		free := p.d.Concurrency - len(slots)
+		if free == 0 {
+			select {
+			case <-freed:
+			case <-ctx.Done():
+			}
+			continue
+		}
+		now := p.e.cfg.Now()
+		cs, err := p.e.cfg.Store.DeliveryClaim(ctx, store.ClaimParams{
+			Destination: p.d.Name, Owner: p.e.cfg.Owner, Limit: free, Lease: p.lease, Now: now})
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			p.e.log.Error("claim failed", "destination", p.d.Name, "error", err.Error())
+			sleep(ctx, errBackoff, p.wake)
+			errBackoff = min(errBackoff*2, 5*time.Second)
+			continue
+		}
+		errBackoff = 100 * time.Millisecond
+		for i := range cs {
+			slots <- struct{}{}
+			inflight.Add(1)
+			go func(c *webhook.Claimed) {
+				defer inflight.Done()
+				p.process(hard, c)
+				<-slots
+				select {
+				case freed <- struct{}{}:
+				default:
+				}
+			}(&cs[i])
+		}
+		if len(cs) > 0 {
+			continue
+		}
+		// Nothing due: sleep until the next known due time, a wake-up from
+		// ingest, a freed slot, or the idle poll (which also notices work
+		// another node queued).
+		wait := p.e.cfg.IdlePoll
+		if due, ok, err := p.e.cfg.Store.DeliveryNextDue(ctx, p.d.Name); err == nil && ok {
+			wait = min(max(due.Sub(p.e.cfg.Now()), time.Millisecond), wait)
+		}
+		sleep(ctx, wait, p.wake)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-wake:
+	case <-ctx.Done():
+	}
+}
+
+// process sends one attempt and records its outcome.
+func (p *dispatcher) process(hard context.Context, c *webhook.Claimed) {
+	d, ev := &c.Delivery, &c.Event
+	number := d.Attempts + 1
+	start := p.e.cfg.Now()
+	resp := p.send(hard, &dest.Message{Event: ev, Delivery: d, Attempt: number})
+	end := p.e.cfg.Now()
+	// Writes below must land even while shutting down.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(hard), 30*time.Second)
+	defer cancel()
+	if hard.Err() != nil && !resp.OK() {
+		// Cut off by shutdown: not the destination's fault, so no attempt is used.
+		if err := p.e.cfg.Store.DeliveryRelease(wctx, d.ID, d.LeaseToken); err != nil && !errors.Is(err, webhook.ErrLeaseLost) {
+			p.e.log.Error("release failed", "destination", p.d.Name, "event_id", ev.ID, "error", err.Error())
+		}
+		return
+	}
+	a := webhook.Attempt{DeliveryID: d.ID, Number: number, StartedAt: start, Duration: end.Sub(start),
+		StatusCode: resp.StatusCode, ResponseBody: resp.Body}
+	var err error
+	state := webhook.StateSucceeded
+	out := Classify(resp.StatusCode, resp.Header, resp.Err, end)
+	switch {
+	case out.OK():
+		err = p.e.cfg.Store.DeliverySucceed(wctx, d.ID, d.LeaseToken, a)
+	default:
+		a.ErrorClass = out.Class
+		a.Error = describe(out)
+		if out.Permanent || number >= max(d.MaxAttempts, 1) {
+			state = webhook.StateDead
+			err = p.e.cfg.Store.DeliveryDead(wctx, d.ID, d.LeaseToken, a)
+		} else {
+			state = webhook.StatePending
+			// Retry-After is honoured as a floor: never sooner than the
+			// destination asked, never sooner than the backoff.
+			wait := max(p.d.Policy.Next(number, p.e.cfg.Rand()), out.RetryAfter)
+			err = p.e.cfg.Store.DeliveryRetry(wctx, d.ID, d.LeaseToken, a, end.Add(wait))
+		}
+	}
+	switch {
+	case errors.Is(err, webhook.ErrLeaseLost):
+		// Another worker owns it now (our lease expired); its outcome wins.
+		p.e.log.Warn("outcome fenced off: lease lost", "destination", p.d.Name, "event_id", ev.ID, "attempt", number)
+		return
+	case err != nil:
+		// Not recorded: the lease will expire and the delivery is retried
+		// (at-least-once; the idempotency key absorbs the repeat).
+		p.e.log.Error("outcome not recorded", "destination", p.d.Name, "event_id", ev.ID, "attempt", number, "error", err.Error())
+		return
+	}
+	if state == webhook.StateDead {
+		p.e.log.Warn("delivery dead-lettered", "destination", p.d.Name, "event_id", ev.ID, "attempt", number,
+			"status", a.StatusCode, "error_class", a.ErrorClass)
+	}
+	if p.e.cfg.Observer != nil {
+		p.e.cfg.Observer.Attempted(p.d.Name, d, ev, &a, state)
+	}
+}
+
+// send calls the sender, turning a panic into a failed attempt.
+func (p *dispatcher) send(ctx context.Context, m *dest.Message) (resp dest.Response) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.e.log.Error("sender panicked", "destination", p.d.Name, "event_id", m.Event.ID, "panic", fmt.Sprint(r))
+			resp = dest.Response{Err: &Error{Err: fmt.Errorf("sender panicked: %v", r), Class: webhook.ClassInternal}}
+		}
+	}()
+	return p.d.Sender.Send(ctx, m)
+}
+
+func describe(o Outcome) string {
+	if o.Err != nil {
+		return o.Err.Error()
+	}
+	return fmt.Sprintf("HTTP %d", o.StatusCode)
+}

@@ -1,0 +1,246 @@
+// Package ingest is hookyard's public receiver: POST /ingest/{source}. It
+// bounds the body, verifies the provider's signature, derives the dedup key
+// and topic, decides the deliveries, and answers 2xx only after the store has
+// committed the event and its deliveries to disk.
+//
+// Nothing here parses more of the body than the ACK needs: full decoding is
+// the worker's job, so the 2xx stays fast.
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/verify"
+	"github.com/hookyard/hookyard/internal/webhook"
+)
+
+// Store is what ingest needs of the store.
+type Store interface {
+	Ingest(ctx context.Context, ev *webhook.Event, ds []webhook.NewDelivery) (store.IngestResult, error)
+}
+
+// Waker is told which destinations have new work, after commit.
+type Waker interface {
+	Wake(destination string)
+}
+
+// Source is one configured ingest endpoint.
+type Source struct {
+	Name     string
+	Provider string
+	Verifier verify.Verifier
+	// JSON rejects bodies that are not JSON (the provider always sends JSON).
+	JSON bool
+	// URL is the externally visible URL, for URL-bound signature schemes.
+	URL    string
+	Routes []Route
+}
+
+// Route sends a source's events to one destination.
+type Route struct {
+	Name        string
+	Destination string
+	MaxAttempts int
+}
+
+// Config wires a Handler. Sources and Store are required.
+type Config struct {
+	Sources      []Source
+	Store        Store
+	Waker        Waker // optional
+	MaxBodyBytes int64 // default 1 MiB
+	Logger       *slog.Logger
+	Now          func() time.Time
+}
+
+// Handler serves POST /ingest/{source}.
+type Handler struct {
+	sources map[string]*Source
+	store   Store
+	waker   Waker
+	max     int64
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// New returns a Handler.
+func New(cfg Config) *Handler {
+	h := &Handler{
+		sources: make(map[string]*Source, len(cfg.Sources)),
+		store:   cfg.Store,
+		waker:   cfg.Waker,
+		max:     cfg.MaxBodyBytes,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+	}
+	if h.max <= 0 {
+		h.max = 1 << 20
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	for i := range cfg.Sources {
+		s := cfg.Sources[i]
+		h.sources[s.Name] = &s
+	}
+	return h
+}
+
+// Response is the body of a 2xx answer.
+type Response struct {
+	ID        string `json:"id"`
+	Duplicate bool   `json:"duplicate"`
+}
+
+// ServeHTTP handles one inbound webhook. Register it for
+// "POST /ingest/{source}".
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("source")
+	src, ok := h.sources[name]
+	if !ok {
+		problem(w, http.StatusNotFound, "Unknown source",
+			fmt.Sprintf("no source named %q is configured; POST to /ingest/{source} with a configured source name", name))
+		return
+	}
+	body, err := readBody(w, r, h.max)
+	if err != nil {
+		if errors.Is(err, webhook.ErrTooLarge) {
+			w.Header().Set("Connection", "close")
+			problem(w, http.StatusRequestEntityTooLarge, "Body too large",
+				fmt.Sprintf("the body exceeds this source's limit of %d bytes", h.max))
+			return
+		}
+		problem(w, http.StatusBadRequest, "Unreadable body", "the request body could not be read: "+err.Error())
+		return
+	}
+	now := h.now()
+	res, err := src.Verifier.Verify(&verify.Request{Header: r.Header, Body: body, URL: src.URL, Now: now})
+	if err != nil {
+		h.log.Debug("signature rejected", "source", src.Name, "size", len(body), "error", err.Error())
+		problem(w, http.StatusUnauthorized, "Signature verification failed", err.Error())
+		return
+	}
+	if src.JSON && !json.Valid(body) {
+		problem(w, http.StatusBadRequest, "Body is not JSON",
+			fmt.Sprintf("provider %s sends JSON bodies, but this body is not valid JSON", src.Provider))
+		return
+	}
+	key := res.DeliveryID
+	if key == "" {
+		sum := sha256.Sum256(body)
+		key = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	ev := &webhook.Event{
+		ID:         webhook.NewID("evt_", now),
+		Source:     src.Name,
+		Provider:   src.Provider,
+		Topic:      res.Topic,
+		DedupKey:   key,
+		ReceivedAt: now,
+		Headers:    storedHeaders(r.Header),
+		Body:       body,
+	}
+	ds := make([]webhook.NewDelivery, len(src.Routes))
+	for i, rt := range src.Routes {
+		ds[i] = webhook.NewDelivery{Destination: rt.Destination, Route: rt.Name,
+			Priority: webhook.PriorityNormal, MaxAttempts: rt.MaxAttempts}
+	}
+	out, err := h.store.Ingest(r.Context(), ev, ds)
+	if err != nil {
+		h.log.Error("ingest not stored", "source", src.Name, "size", len(body), "error", err.Error())
+		w.Header().Set("Retry-After", "5")
+		problem(w, http.StatusServiceUnavailable, "Not stored",
+			"the event could not be stored durably and was NOT accepted; retry later")
+		return
+	}
+	if !out.Duplicate && h.waker != nil {
+		for _, d := range ds {
+			h.waker.Wake(d.Destination)
+		}
+	}
+	status := http.StatusAccepted
+	if out.Duplicate {
+		status = http.StatusOK
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	var buf [96]byte
+	b := append(buf[:0], `{"id":`...)
+	b = strconv.AppendQuote(b, out.EventID)
+	b = append(b, `,"duplicate":`...)
+	b = strconv.AppendBool(b, out.Duplicate)
+	b = append(b, "}\n"...)
+	w.Write(b)
+}
+
+// readBody reads at most max bytes; a declared or actual larger body is
+// ErrTooLarge before more than max+1 bytes are buffered.
+func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
+	if r.ContentLength > max {
+		return nil, webhook.ErrTooLarge
+	}
+	rd := http.MaxBytesReader(w, r.Body, max)
+	var body []byte
+	if r.ContentLength >= 0 {
+		body = make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(rd, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(rd); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, webhook.ErrTooLarge
+		}
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// dropHeaders are not stored: hop-by-hop headers, and credentials that are
+// not part of any provider's signature evidence.
+var dropHeaders = map[string]bool{
+	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Te": true, "Trailer": true,
+	"Transfer-Encoding": true, "Upgrade": true, "Authorization": true, "Proxy-Authorization": true,
+	"Cookie": true,
+}
+
+func storedHeaders(h http.Header) http.Header {
+	out := make(http.Header, len(h))
+	for k, v := range h {
+		if !dropHeaders[k] {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// problem writes an RFC 9457 problem+json answer.
+func problem(w http.ResponseWriter, status int, title, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(struct {
+		Type   string `json:"type"`
+		Title  string `json:"title"`
+		Status int    `json:"status"`
+		Detail string `json:"detail"`
+	}{"about:blank", title, status, detail})
+}
