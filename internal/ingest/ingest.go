@@ -9,6 +9,7 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -133,6 +134,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.log.Debug("signature rejected", "source", src.Name, "size", len(body), "error", err.Error())
 		problem(w, http.StatusUnauthorized, "Signature verification failed", err.Error())
+		return
+	}
+	if hs := res.Handshake; hs != nil {
+		h.log.Debug("provider handshake answered", "source", src.Name)
+		w.Header().Set("Content-Type", cmp.Or(hs.ContentType, "text/plain; charset=utf-8"))
+		w.WriteHeader(cmp.Or(hs.Status, http.StatusOK))
+		w.Write(hs.Body)
 		return
 	}
 	if src.JSON && !json.Valid(body) {

@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookyard/hookyard/internal/store"
@@ -64,6 +65,8 @@ type Store struct {
 	st   stmts
 
 	ops     chan *op
+	batches atomic.Int64 // committed write transactions
+	batched atomic.Int64 // ops those transactions carried
 	quit    chan struct{}
 	stopped chan struct{}
 	once    sync.Once
@@ -215,6 +218,12 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
+// WriteStats reports how many write transactions the writer committed and
+// how many operations they carried: their ratio is the group-commit factor.
+func (s *Store) WriteStats() (transactions, ops int64) {
+	return s.batches.Load(), s.batched.Load()
+}
+
 // write submits fn to the writer and waits for its transaction to commit.
 func (s *Store) write(ctx context.Context, size int, fn func(ctx context.Context) error) error {
 	o := &op{fn: fn, size: size, done: make(chan struct{})}
@@ -279,6 +288,8 @@ func (s *Store) writer() {
 // op, each op is retried in its own transaction so one bad op cannot fail
 // its neighbours.
 func (s *Store) run(batch []*op) {
+	s.batches.Add(1)
+	s.batched.Add(int64(len(batch)))
 	err := s.runTx(batch)
 	if err != nil && len(batch) > 1 {
 		for _, o := range batch {

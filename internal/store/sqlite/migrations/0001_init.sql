@@ -10,8 +10,7 @@ CREATE TABLE events (
     headers     BLOB NOT NULL,    -- JSON object of string arrays
     body        BLOB NOT NULL,
     UNIQUE (source, dedup_key)
-) WITHOUT ROWID;
-CREATE INDEX events_source_id ON events (source, id);
+);
 
 -- Deliveries: the queue is a table. due_at is the next attempt time while
 -- pending and the lease expiry while in flight, so one index answers "what
@@ -34,11 +33,13 @@ CREATE TABLE deliveries (
     created_at       INTEGER NOT NULL,
     updated_at       INTEGER NOT NULL,
     completed_at     INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
+);
 CREATE INDEX deliveries_claim ON deliveries (destination, priority, due_at)
     WHERE state IN ('pending', 'inflight');
 CREATE INDEX deliveries_event ON deliveries (event_id);
-CREATE INDEX deliveries_state_id ON deliveries (state, id);
+-- The dead-letter queue is listed often and is small: a partial index keeps
+-- it fast without taxing every state change of live work.
+CREATE INDEX deliveries_dead ON deliveries (id) WHERE state = 'dead';
 
 -- Attempts: one row per try, with at most 4 KiB of the response.
 CREATE TABLE attempts (
@@ -58,4 +59,4 @@ CREATE INDEX attempts_delivery ON attempts (delivery_id, id);
 CREATE TABLE kv (
     k TEXT PRIMARY KEY,
     v TEXT NOT NULL
-) WITHOUT ROWID;
+);

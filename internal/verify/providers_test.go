@@ -1,0 +1,305 @@
+package verify
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookyard/hookyard/internal/config"
+	"github.com/hookyard/hookyard/internal/webhook"
+)
+
+func TestLookup(t *testing.T) {
+	want := []string{"github", "hmac", "none", "shopify", "standard-webhooks", "stripe"}
+	if got := Names(); !slices.Equal(got, want) {
+		t.Fatalf("Names() = %q, want %q", got, want)
+	}
+	for _, name := range want {
+		p, ok := Lookup(name)
+		if !ok || p.Name != name || p.New == nil || p.Sign == nil {
+			t.Errorf("Lookup(%q) = %+v, %v", name, p, ok)
+		}
+		if wantJSON := name != "hmac" && name != "none"; p.JSON != wantJSON {
+			t.Errorf("%s: JSON = %v, want %v", name, p.JSON, wantJSON)
+		}
+	}
+	if _, ok := Lookup("svix"); ok {
+		t.Error(`Lookup("svix") found a provider; svix is read by standard-webhooks`)
+	}
+}
+
+// providerCase is one provider as the conformance suite drives it.
+type providerCase struct {
+	name     string   // test name
+	provider string   // registry name
+	sign     []string // two signing secrets
+	verify   []string // the secrets a source configures to check them
+	hmac     *config.HMAC
+	// timestamped schemes sign a timestamp and enforce the window.
+	timestamped bool
+}
+
+// Ed25519 keys for standard-webhooks v1a, from fixed seeds.
+var (
+	testSeeds = [2][]byte{[]byte(strings.Repeat("a", 32)), []byte(strings.Repeat("b", 32))}
+	testPriv  = [2]string{"whsk_" + base64.StdEncoding.EncodeToString(testSeeds[0]), "whsk_" + base64.StdEncoding.EncodeToString(testSeeds[1])}
+	testPub   = [2]string{pubOf(testSeeds[0]), pubOf(testSeeds[1])}
+)
+
+func pubOf(seed []byte) string {
+	pub := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+	return "whpk_" + base64.StdEncoding.EncodeToString(pub)
+}
+
+// testHMAC is a generic scheme using every option.
+var testHMAC = config.HMAC{
+	Algorithm:       "sha512",
+	Encoding:        "base64",
+	Header:          "X-Acme-Signature",
+	Prefix:          "v1=",
+	Content:         "{id}.{timestamp}.{body}",
+	TimestampHeader: "X-Acme-Timestamp",
+	IDHeader:        "X-Acme-Delivery",
+	TopicHeader:     "X-Acme-Event",
+}
+
+func providerCases() []providerCase {
+	plain := []string{"hookyard-secret-one", "hookyard-secret-two"}
+	whsec := []string{"whsec_aG9va3lhcmQtc2VjcmV0LW9uZS0yNGJ5dGVz", "whsec_aG9va3lhcmQtc2VjcmV0LXR3by0yNGJ5dGVz"}
+	stripe := []string{"whsec_hookyard_stripe_one", "whsec_hookyard_stripe_two"}
+	hmacDefault := config.HMAC{Header: "X-Signature"}
+	return []providerCase{
+		{name: "shopify", provider: "shopify", sign: plain, verify: plain},
+		{name: "stripe", provider: "stripe", sign: stripe, verify: stripe, timestamped: true},
+		{name: "github", provider: "github", sign: plain, verify: plain},
+		{name: "standard-webhooks", provider: "standard-webhooks", sign: whsec, verify: whsec, timestamped: true},
+		{name: "standard-webhooks-v1a", provider: "standard-webhooks", sign: testPriv[:], verify: testPub[:], timestamped: true},
+		{name: "hmac", provider: "hmac", sign: plain, verify: plain, hmac: &testHMAC, timestamped: true},
+		{name: "hmac-default", provider: "hmac", sign: plain, verify: plain, hmac: &hmacDefault},
+	}
+}
+
+// testBody is an event body every provider's result can be checked
+// against: Stripe and Standard Webhooks read type and id from the body.
+const (
+	testTopic = "orders/create"
+	testID    = "evt_1NG8Du2eZvKYlo2CUI79vXWy"
+)
+
+var testNow = time.Unix(1700000000, 0)
+
+func testEvent(size int) []byte {
+	b := fmt.Appendf(nil, `{"id":%q,"object":"event","type":%q,"created":%d,"data":{"note":"`, testID, testTopic, testNow.Unix()-5)
+	for len(b) < size-3 {
+		b = append(b, 'x')
+	}
+	return append(b, `"}}`...)
+}
+
+func (c providerCase) source(secrets ...string) config.Source {
+	return config.Source{Name: c.name, Provider: c.provider, Secrets: secrets, HMAC: c.hmac}
+}
+
+func (c providerCase) signed(t testing.TB, secret string, body []byte, now time.Time) *Request {
+	t.Helper()
+	p, _ := Lookup(c.provider)
+	h, err := p.Sign(secret, body, SignOptions{Topic: testTopic, ID: testID, Now: now, HMAC: c.hmac})
+	if err != nil {
+		t.Fatalf("Sign: %v", err)
+	}
+	return &Request{Header: h, Body: body, Now: now}
+}
+
+func (c providerCase) verifier(t testing.TB, secrets ...string) Verifier {
+	t.Helper()
+	p, _ := Lookup(c.provider)
+	v, err := p.New(c.source(secrets...))
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return v
+}
+
+// TestConformance runs the same checks against every provider that signs.
+func TestConformance(t *testing.T) {
+	body := testEvent(512)
+	for _, c := range providerCases() {
+		t.Run(c.name, func(t *testing.T) {
+			t.Run("round trip", func(t *testing.T) {
+				res, err := c.verifier(t, c.verify[0]).Verify(c.signed(t, c.sign[0], body, testNow))
+				if err != nil {
+					t.Fatalf("Verify: %v", err)
+				}
+				want := Result{SecretIndex: 0, Topic: testTopic, DeliveryID: testID}
+				switch c.name {
+				case "hmac-default":
+					want.Topic, want.DeliveryID = "", "" // no topic or id header configured
+				case "stripe":
+					want.Timestamp = testNow.Add(-5 * time.Second) // body "created"
+				case "github":
+				case "shopify", "standard-webhooks", "standard-webhooks-v1a", "hmac":
+					want.Timestamp = testNow
+				}
+				if !res.Timestamp.Equal(want.Timestamp) {
+					t.Errorf("Timestamp = %v, want %v", res.Timestamp, want.Timestamp)
+				}
+				res.Timestamp, want.Timestamp = time.Time{}, time.Time{}
+				if res != want {
+					t.Errorf("Result = %+v, want %+v", res, want)
+				}
+			})
+			t.Run("rotation", func(t *testing.T) {
+				v := c.verifier(t, c.verify...)
+				for i, secret := range c.sign {
+					res, err := v.Verify(c.signed(t, secret, body, testNow))
+					if err != nil || res.SecretIndex != i {
+						t.Errorf("signed with secret %d: SecretIndex %d, err %v", i, res.SecretIndex, err)
+					}
+				}
+			})
+			t.Run("tampered body", func(t *testing.T) {
+				r := c.signed(t, c.sign[0], body, testNow)
+				r.Body = append([]byte(nil), body...)
+				r.Body[len(r.Body)-4] ^= 1
+				_, err := c.verifier(t, c.verify[0]).Verify(r)
+				if !errors.Is(err, webhook.ErrBadSignature) {
+					t.Fatalf("Verify: %v, want ErrBadSignature", err)
+				}
+			})
+			t.Run("wrong secret", func(t *testing.T) {
+				r := c.signed(t, c.sign[1], body, testNow)
+				_, err := c.verifier(t, c.verify[0]).Verify(r)
+				if !errors.Is(err, webhook.ErrBadSignature) {
+					t.Fatalf("Verify: %v, want ErrBadSignature", err)
+				}
+				assertNoSecret(t, err, append(c.sign, c.verify...)...)
+				// Nor the signature the right secret would have produced.
+				good := c.signed(t, c.sign[0], body, testNow)
+				for _, vals := range good.Header {
+					for _, val := range vals {
+						if len(val) >= 16 && strings.Contains(err.Error(), val) {
+							t.Errorf("error %q contains the expected header value %q", err, val)
+						}
+					}
+				}
+			})
+			t.Run("missing headers", func(t *testing.T) {
+				good := c.signed(t, c.sign[0], body, testNow)
+				v := c.verifier(t, c.verify[0])
+				for name := range good.Header {
+					r := c.signed(t, c.sign[0], body, testNow)
+					r.Header.Del(name)
+					res, err := v.Verify(r)
+					if err == nil {
+						// Only informational headers may go missing.
+						if res.SecretIndex != 0 {
+							t.Errorf("without %s: SecretIndex %d", name, res.SecretIndex)
+						}
+						continue
+					}
+					if !errors.Is(err, webhook.ErrBadSignature) || !strings.Contains(strings.ToLower(err.Error()), "missing "+strings.ToLower(name)) {
+						t.Errorf("without %s: %v, want ErrBadSignature naming it", name, err)
+					}
+				}
+				if _, err := v.Verify(&Request{Header: http.Header{}, Body: body, Now: testNow}); !errors.Is(err, webhook.ErrBadSignature) {
+					t.Errorf("no headers: %v, want ErrBadSignature", err)
+				}
+			})
+			t.Run("new rejects bad secrets", func(t *testing.T) {
+				p, _ := Lookup(c.provider)
+				for _, secrets := range [][]string{nil, {c.verify[0], ""}} {
+					_, err := p.New(c.source(secrets...))
+					if err == nil || !strings.HasPrefix(err.Error(), "secrets") {
+						t.Errorf("New(secrets %q): %v, want an error naming secrets", secrets, err)
+					}
+				}
+			})
+			if !c.timestamped {
+				return
+			}
+			t.Run("window", func(t *testing.T) {
+				v := c.verifier(t, c.verify[0])
+				for _, tt := range []struct {
+					skew time.Duration // verifier clock minus signing time
+					want string        // "" when accepted
+				}{
+					{0, ""},
+					{DefaultTolerance, ""},
+					{-DefaultTolerance, ""},
+					{DefaultTolerance + time.Second, "is 301s old, outside the 5m0s window"},
+					{-DefaultTolerance - time.Second, "is 301s in the future, outside the 5m0s window"},
+				} {
+					r := c.signed(t, c.sign[0], body, testNow)
+					r.Now = testNow.Add(tt.skew)
+					_, err := v.Verify(r)
+					if tt.want == "" {
+						if err != nil {
+							t.Errorf("skew %v: %v, want accepted", tt.skew, err)
+						}
+						continue
+					}
+					if !errors.Is(err, webhook.ErrStaleTimestamp) || !strings.Contains(err.Error(), tt.want) {
+						t.Errorf("skew %v: %v, want ErrStaleTimestamp %q", tt.skew, err, tt.want)
+					}
+				}
+			})
+			t.Run("source tolerance", func(t *testing.T) {
+				src := c.source(c.verify[0])
+				src.Tolerance = config.Duration(time.Hour)
+				p, _ := Lookup(c.provider)
+				v, err := p.New(src)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := c.signed(t, c.sign[0], body, testNow)
+				r.Now = testNow.Add(59 * time.Minute)
+				if _, err := v.Verify(r); err != nil {
+					t.Errorf("59m old with a 1h window: %v", err)
+				}
+				r.Now = testNow.Add(61 * time.Minute)
+				if _, err := v.Verify(r); !errors.Is(err, webhook.ErrStaleTimestamp) {
+					t.Errorf("61m old with a 1h window: %v, want ErrStaleTimestamp", err)
+				}
+				src.Tolerance = config.Duration(-time.Second)
+				if _, err := p.New(src); err == nil || !strings.HasPrefix(err.Error(), "tolerance") {
+					t.Errorf("negative tolerance: %v, want an error naming tolerance", err)
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkVerify measures one verification of a signed 2 KiB event per
+// provider, including the result fields each extracts.
+func BenchmarkVerify(b *testing.B) {
+	body := testEvent(2 << 10)
+	for _, c := range providerCases() {
+		b.Run(c.name, func(b *testing.B) {
+			v := c.verifier(b, c.verify[0])
+			r := c.signed(b, c.sign[0], body, testNow)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if _, err := v.Verify(r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("none", func(b *testing.B) {
+		v, _ := noneProvider.New(config.Source{Provider: "none"})
+		r := &Request{Header: http.Header{}, Body: body, Now: testNow}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := v.Verify(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
