@@ -29,7 +29,7 @@ func BenchmarkIngest(b *testing.B) {
 			hdr := http.Header{"Content-Type": {"application/json"}, "X-Shopify-Topic": {"orders/create"}}
 			var n atomic.Int64
 			defer func() { tx, ops := st.WriteStats(); b.ReportMetric(float64(ops)/float64(max(tx, 1)), "ops/commit") }()
-			b.SetParallelism(32) // × GOMAXPROCS callers
+			b.SetParallelism(64) // × GOMAXPROCS callers
 			b.SetBytes(int64(len(body)))
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {

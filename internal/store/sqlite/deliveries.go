@@ -16,12 +16,12 @@ import (
 
 // stmts are prepared once on the writer connection.
 type stmts struct {
-	insertEvent, findEvent, insertDelivery *sql.Stmt
-	claim, succeed, retry, dead, release   *sql.Stmt
-	insertAttempt, ping                    *sql.Stmt
+	findEvent                            *sql.Stmt
+	claim, succeed, retry, dead, release *sql.Stmt
+	insertAttempt, ping                  *sql.Stmt
 }
 
-const deliveryCols = `id, event_id, destination, route, state, priority, ordering_key, attempts,
+const deliverySelect = `id, event_id, destination, route, state, priority, ordering_key, attempts,
 	max_attempts, due_at, lease_owner, lease_token, last_error, last_error_class, created_at,
 	updated_at, completed_at`
 
@@ -39,12 +39,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		return st
 	}
 	s.st = stmts{
-		insertEvent: p(`INSERT INTO events (id, source, provider, topic, dedup_key, received_at, headers, body)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, dedup_key) DO NOTHING`),
 		findEvent: p(`SELECT id FROM events WHERE source = ? AND dedup_key = ?`),
-		insertDelivery: p(`INSERT INTO deliveries (id, event_id, destination, route, state, priority,
-			ordering_key, max_attempts, due_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)`),
 		// Claim: due pending work and expired leases, highest priority then
 		// oldest due first; every claim bumps the fencing token.
 		claim: p(`UPDATE deliveries SET state = 'inflight', lease_owner = ?, lease_token = lease_token + 1,
@@ -52,7 +47,7 @@ func (s *Store) prepare(ctx context.Context) error {
 			WHERE id IN (SELECT id FROM deliveries INDEXED BY deliveries_claim
 				WHERE destination = ? AND state IN ('pending', 'inflight') AND due_at <= ?
 				ORDER BY priority, due_at LIMIT ?)
-			RETURNING ` + deliveryCols),
+			RETURNING ` + deliverySelect),
 		succeed: p(`UPDATE deliveries SET state = 'succeeded', attempts = attempts + 1, lease_owner = '',
 			last_error = '', last_error_class = '', updated_at = ?, completed_at = ?
 			WHERE id = ? AND lease_token = ? AND state = 'inflight'`),
@@ -69,43 +64,6 @@ func (s *Store) prepare(ctx context.Context) error {
 		ping: p(`INSERT INTO kv (k, v) VALUES ('readyz', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v`),
 	}
 	return err
-}
-
-// Ingest implements store.Store.
-func (s *Store) Ingest(ctx context.Context, ev *webhook.Event, ds []webhook.NewDelivery) (store.IngestResult, error) {
-	headers, err := json.Marshal(ev.Headers)
-	if err != nil {
-		return store.IngestResult{}, fmt.Errorf("sqlite: encode headers: %w", err)
-	}
-	now := s.now()
-	recv := micros(ev.ReceivedAt)
-	ids := make([]string, len(ds))
-	for i := range ds {
-		ids[i] = webhook.NewID("dlv_", ev.ReceivedAt)
-	}
-	var res store.IngestResult
-	err = s.write(ctx, len(ev.Body)+len(headers), func(ctx context.Context) error {
-		res = store.IngestResult{EventID: ev.ID}
-		r, err := s.st.insertEvent.ExecContext(ctx, ev.ID, ev.Source, ev.Provider, ev.Topic, ev.DedupKey,
-			recv, headers, ev.Body)
-		if err != nil {
-			return err
-		}
-		if n, err := r.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			res.Duplicate = true
-			return s.st.findEvent.QueryRowContext(ctx, ev.Source, ev.DedupKey).Scan(&res.EventID)
-		}
-		for i, d := range ds {
-			if _, err := s.st.insertDelivery.ExecContext(ctx, ids[i], ev.ID, d.Destination, d.Route,
-				d.Priority, d.OrderingKey, d.MaxAttempts, recv, micros(now), micros(now)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return res, err
 }
 
 // DeliveryClaim implements store.Store.

@@ -44,7 +44,8 @@ func deliveryWhere(f store.DeliveryFilter, withCursor bool) *where {
 		w.add("route = ?", f.Route)
 	}
 	if f.EventID != "" {
-		w.add("event_id = ?", f.EventID)
+		lo, hi := eventDeliveryRange(f.EventID)
+		w.add("id >= ? AND id < ?", lo, hi)
 	}
 	if !f.Since.IsZero() {
 		w.add("created_at >= ?", micros(f.Since))
@@ -60,7 +61,7 @@ func deliveryWhere(f store.DeliveryFilter, withCursor bool) *where {
 
 // DeliveryGet implements store.Store.
 func (s *Store) DeliveryGet(ctx context.Context, id string) (webhook.Delivery, error) {
-	d, err := scanDelivery(s.rdb.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE id = ?`, id))
+	d, err := scanDelivery(s.rdb.QueryRowContext(ctx, `SELECT `+deliverySelect+` FROM deliveries WHERE id = ?`, id))
 	if err != nil {
 		return d, notFound(err, "delivery "+id)
 	}
@@ -71,7 +72,7 @@ func (s *Store) DeliveryGet(ctx context.Context, id string) (webhook.Delivery, e
 func (s *Store) DeliveryList(ctx context.Context, f store.DeliveryFilter) ([]webhook.Delivery, string, error) {
 	limit := store.PageLimit(f.Limit)
 	w := deliveryWhere(f, true)
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+deliveryCols+` FROM deliveries`+w.sql()+
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+deliverySelect+` FROM deliveries`+w.sql()+
 		` ORDER BY id DESC LIMIT `+itoa(limit+1), w.args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: %w", webhook.ErrUnavailable, err)

@@ -78,6 +78,7 @@ type Store struct {
 // result never rolls back its neighbours.
 type op struct {
 	fn   func(ctx context.Context) error
+	ing  *ingestOp // set instead of fn for ingests, which are inserted as a group
 	size int
 	err  error
 	done chan struct{}
@@ -226,7 +227,10 @@ func (s *Store) WriteStats() (transactions, ops int64) {
 
 // write submits fn to the writer and waits for its transaction to commit.
 func (s *Store) write(ctx context.Context, size int, fn func(ctx context.Context) error) error {
-	o := &op{fn: fn, size: size, done: make(chan struct{})}
+	return s.submit(ctx, &op{fn: fn, size: size, done: make(chan struct{})})
+}
+
+func (s *Store) submit(ctx context.Context, o *op) error {
 	select {
 	case s.ops <- o:
 	case <-s.quit:
@@ -316,7 +320,14 @@ func (s *Store) runTx(batch []*op) (err error) {
 	if _, err := s.w.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return err
 	}
+	if err := s.ingestGroup(ctx, batch); err != nil {
+		s.w.ExecContext(ctx, "ROLLBACK")
+		return err
+	}
 	for _, o := range batch {
+		if o.fn == nil {
+			continue
+		}
 		if err := o.fn(ctx); err != nil {
 			s.w.ExecContext(ctx, "ROLLBACK")
 			return err

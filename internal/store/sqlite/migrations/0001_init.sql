@@ -15,6 +15,8 @@ CREATE TABLE events (
 -- Deliveries: the queue is a table. due_at is the next attempt time while
 -- pending and the lease expiry while in flight, so one index answers "what
 -- is claimable now", including work whose worker crashed.
+-- A delivery's id extends its event's id (dlv_<event>.<n>), so the primary
+-- key also finds an event's deliveries.
 CREATE TABLE deliveries (
     id               TEXT PRIMARY KEY,
     event_id         TEXT NOT NULL,
@@ -36,7 +38,6 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_claim ON deliveries (destination, priority, due_at)
     WHERE state IN ('pending', 'inflight');
-CREATE INDEX deliveries_event ON deliveries (event_id);
 -- The dead-letter queue is listed often and is small: a partial index keeps
 -- it fast without taxing every state change of live work.
 CREATE INDEX deliveries_dead ON deliveries (id) WHERE state = 'dead';

@@ -1,0 +1,143 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/webhook"
+)
+
+// ingestOp is one Ingest call waiting in the writer queue. The writer
+// inserts all ingests of a batch with one multi-row INSERT per table, which
+// costs far less per event than a statement each.
+type ingestOp struct {
+	ev      *webhook.Event
+	headers []byte
+	ds      []webhook.NewDelivery
+	res     store.IngestResult
+}
+
+// Ingest implements store.Store.
+func (s *Store) Ingest(ctx context.Context, ev *webhook.Event, ds []webhook.NewDelivery) (store.IngestResult, error) {
+	headers, err := json.Marshal(ev.Headers)
+	if err != nil {
+		return store.IngestResult{}, fmt.Errorf("sqlite: encode headers: %w", err)
+	}
+	in := &ingestOp{ev: ev, headers: headers, ds: ds}
+	err = s.submit(ctx, &op{ing: in, size: len(ev.Body) + len(headers), done: make(chan struct{})})
+	return in.res, err
+}
+
+// DeliveryID returns the id of the i-th delivery of an event. Delivery ids
+// extend their event's id, so they sort in arrival order and the primary
+// key alone finds an event's deliveries.
+func DeliveryID(eventID string, i int) string {
+	return "dlv_" + strings.TrimPrefix(eventID, "evt_") + "." + strconv.Itoa(i)
+}
+
+// eventDeliveryRange bounds the delivery ids of an event: [lo, hi).
+func eventDeliveryRange(eventID string) (lo, hi string) {
+	p := "dlv_" + strings.TrimPrefix(eventID, "evt_")
+	return p + ".", p + "/" // '/' follows '.' in ASCII
+}
+
+const (
+	eventCols        = 8
+	deliveryCols     = 10
+	maxRowsPerInsert = 400
+)
+
+// ingestGroup inserts every ingest op of batch: events first (duplicates
+// skipped by the unique constraint and reported), then the deliveries of
+// the events that were new.
+func (s *Store) ingestGroup(ctx context.Context, batch []*op) error {
+	var ins []*ingestOp
+	for _, o := range batch {
+		if o.ing != nil {
+			o.ing.res = store.IngestResult{EventID: o.ing.ev.ID}
+			ins = append(ins, o.ing)
+		}
+	}
+	if len(ins) == 0 {
+		return nil
+	}
+	inserted := make(map[string]bool, len(ins))
+	for start := 0; start < len(ins); start += maxRowsPerInsert {
+		chunk := ins[start:min(len(ins), start+maxRowsPerInsert)]
+		args := make([]any, 0, len(chunk)*eventCols)
+		for _, in := range chunk {
+			ev := in.ev
+			args = append(args, ev.ID, ev.Source, ev.Provider, ev.Topic, ev.DedupKey, micros(ev.ReceivedAt), in.headers, ev.Body)
+		}
+		rows, err := s.w.QueryContext(ctx, `INSERT INTO events (id, source, provider, topic, dedup_key, received_at, headers, body)
+			VALUES `+rowsOf(len(chunk), eventCols)+` ON CONFLICT (source, dedup_key) DO NOTHING RETURNING id`, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			inserted[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	now := micros(s.now())
+	var dargs []any
+	n := 0
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		_, err := s.w.ExecContext(ctx, `INSERT INTO deliveries (id, event_id, destination, route, state, priority,
+			ordering_key, max_attempts, due_at, created_at, updated_at) VALUES `+rowsOfState(n), dargs...)
+		dargs, n = dargs[:0], 0
+		return err
+	}
+	for _, in := range ins {
+		if !inserted[in.ev.ID] {
+			in.res.Duplicate = true
+			if err := s.st.findEvent.QueryRowContext(ctx, in.ev.Source, in.ev.DedupKey).Scan(&in.res.EventID); err != nil {
+				if err == sql.ErrNoRows {
+					return fmt.Errorf("sqlite: event %s neither inserted nor found", in.ev.ID)
+				}
+				return err
+			}
+			continue
+		}
+		recv := micros(in.ev.ReceivedAt)
+		for i, d := range in.ds {
+			dargs = append(dargs, DeliveryID(in.ev.ID, i), in.ev.ID, d.Destination, d.Route, d.Priority,
+				d.OrderingKey, d.MaxAttempts, recv, now, now)
+			n++
+			if n == maxRowsPerInsert {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return flush()
+}
+
+// rowsOf returns n parenthesised groups of cols placeholders.
+func rowsOf(n, cols int) string {
+	one := "(" + placeholders(cols) + ")"
+	return strings.TrimSuffix(strings.Repeat(one+", ", n), ", ")
+}
+
+// rowsOfState is rowsOf for deliveries, with the constant state 'pending'.
+func rowsOfState(n int) string {
+	one := "(?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)"
+	return strings.TrimSuffix(strings.Repeat(one+", ", n), ", ")
+}
