@@ -1,0 +1,166 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/webhook"
+)
+
+// maxRequestBody bounds JSON request bodies (1000 ids fit many times over).
+const maxRequestBody = 1 << 20
+
+// replayPage is how many dead deliveries an "all" replay reads and replays
+// per step: one store page and one replay call.
+const replayPage = 500
+
+// GET /api/v1/dlq: deliveries in state dead, newest first.
+func (s *server) dlqList(w http.ResponseWriter, r *http.Request, _ who) error {
+	f, err := deliveryFilter(r, s.now(), false)
+	if err != nil {
+		return err
+	}
+	return s.writeDeliveries(w, r.Context(), deadFilter(f))
+}
+
+// POST /api/v1/dlq/replay: replay dead deliveries by id, or all of them
+// (optionally one destination's or route's). Replay keeps each delivery's
+// idempotency key and resets its attempt budget.
+//
+// The server replays as fast as the store allows; rate limiting a bulk
+// replay is the client's job: `hookyard dlq replay --all --rate N/s` pages
+// through GET /api/v1/dlq and sends the ids here in chunks, paced to N ids
+// per second, so a destination recovering from an outage is not flooded.
+func (s *server) dlqReplay(w http.ResponseWriter, r *http.Request, caller who) error {
+	var req ReplayRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	switch {
+	case req.All && len(req.IDs) > 0:
+		return invalid("ids", "give ids or all, not both")
+	case !req.All && len(req.IDs) == 0:
+		return invalid("ids", `give the ids to replay, or "all": true for the whole dead-letter queue`)
+	case !req.All && (req.Destination != "" || req.Route != ""):
+		return invalid("destination", `destination and route filter only "all": true; with ids, give the ids`)
+	case len(req.IDs) > MaxReplayIDs:
+		return invalid("ids", "%d ids in one request; send at most %d per request", len(req.IDs), MaxReplayIDs)
+	}
+	var res ReplayResult
+	var err error
+	if req.All {
+		res, err = s.replayAll(r.Context(), req)
+	} else {
+		res, err = s.replayIDs(r.Context(), req)
+	}
+	if err != nil {
+		return err
+	}
+	if !req.DryRun {
+		s.log.Info("dlq replay", "by", caller.name, "all", req.All, "destination", req.Destination,
+			"route", req.Route, "matched", res.Matched, "replayed", res.Replayed)
+	}
+	return writeJSON(w, http.StatusOK, res)
+}
+
+// replayIDs replays the listed deliveries that are dead; others (unknown,
+// live, or terminal but not dead) are not in the DLQ and are skipped.
+func (s *server) replayIDs(ctx context.Context, req ReplayRequest) (ReplayResult, error) {
+	res := ReplayResult{DryRun: req.DryRun}
+	seen := make(map[string]bool, len(req.IDs))
+	var dead []string
+	for i, id := range req.IDs {
+		if id == "" {
+			return res, invalid(fmt.Sprintf("ids[%d]", i), "empty id")
+		}
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		d, err := s.store.DeliveryGet(ctx, id)
+		switch {
+		case errors.Is(err, webhook.ErrNotFound):
+			continue
+		case err != nil:
+			return res, err
+		case d.State == webhook.StateDead:
+			dead = append(dead, id)
+		}
+	}
+	res.Matched = len(dead)
+	if req.DryRun || len(dead) == 0 {
+		return res, nil
+	}
+	n, err := s.store.DeliveryReplay(ctx, dead, s.now())
+	res.Replayed = n
+	return res, err
+}
+
+// replayAll replays every dead delivery matching the filters, a page at a
+// time. Keyset pagination by id stays correct while replayed rows leave the
+// queue.
+func (s *server) replayAll(ctx context.Context, req ReplayRequest) (ReplayResult, error) {
+	res := ReplayResult{DryRun: req.DryRun}
+	f := deadFilter(store.DeliveryFilter{Destination: req.Destination, Route: req.Route})
+	var err error
+	if res.Matched, err = s.store.DeliveryCount(ctx, f); err != nil || req.DryRun {
+		return res, err
+	}
+	f.Limit = replayPage
+	for {
+		ds, next, err := s.store.DeliveryList(ctx, f)
+		if err != nil {
+			return res, err
+		}
+		ids := make([]string, len(ds))
+		for i := range ds {
+			ids[i] = ds[i].ID
+		}
+		if len(ids) > 0 {
+			n, err := s.store.DeliveryReplay(ctx, ids, s.now())
+			res.Replayed += n
+			if err != nil {
+				return res, err
+			}
+		}
+		if next == "" {
+			return res, nil
+		}
+		f.Cursor = next
+	}
+}
+
+// deadFilter narrows f to the dead-letter queue.
+func deadFilter(f store.DeliveryFilter) store.DeliveryFilter {
+	f.States = []webhook.State{webhook.StateDead}
+	return f
+}
+
+// readJSON decodes a bounded JSON request body into v, strictly: unknown
+// fields and trailing data are errors that name what is wrong.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
+		err = errors.New("trailing data after the JSON object")
+	}
+	var tooLarge *http.MaxBytesError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &tooLarge):
+		return fmt.Errorf("%w: the request body exceeds %d bytes", webhook.ErrTooLarge, maxRequestBody)
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return invalid(typeErr.Field, "want a JSON %s, got %s", typeErr.Type, typeErr.Value)
+	case errors.Is(err, io.EOF):
+		return invalid("body", "empty; send a JSON object")
+	}
+	return invalid("body", "%v", err)
+}
