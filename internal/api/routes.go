@@ -36,12 +36,15 @@ type Config struct {
 	Tokens []config.Token
 	Logger *slog.Logger     // default: discard
 	Now    func() time.Time // default: time.Now
+	// Wake, if set, is called after a replay so workers pick the replayed
+	// deliveries up at once instead of at their next idle poll.
+	Wake func()
 }
 
 // New returns the admin API handler. It serves paths under /api/, so mount
 // it at "/api/".
 func New(cfg Config) http.Handler {
-	s := &server{store: cfg.Store, auth: newAuthenticator(cfg.Tokens), log: cfg.Logger, now: cfg.Now}
+	s := &server{store: replayWaker{cfg.Store, cfg.Wake}, auth: newAuthenticator(cfg.Tokens), log: cfg.Logger, now: cfg.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -68,6 +71,20 @@ func New(cfg Config) http.Handler {
 	// caller learns nothing about which paths exist.
 	handle("/api/", roleViewer, s.fallback(mux))
 	return mux
+}
+
+// replayWaker wakes the delivery workers after every successful replay.
+type replayWaker struct {
+	Store
+	wake func()
+}
+
+func (r replayWaker) DeliveryReplay(ctx context.Context, ids []string, now time.Time) (int, error) {
+	n, err := r.Store.DeliveryReplay(ctx, ids, now)
+	if n > 0 && r.wake != nil {
+		r.wake()
+	}
+	return n, err
 }
 
 // server holds what the handlers share.

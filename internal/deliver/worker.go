@@ -126,6 +126,13 @@ func (e *Engine) Wake(destination string) {
 	}
 }
 
+// WakeAll wakes every destination's dispatcher (after a replay, say).
+func (e *Engine) WakeAll() {
+	for name := range e.dests {
+		e.Wake(name)
+	}
+}
+
 // Run delivers until ctx ends, then lets in-flight sends finish (up to
 // Config.Grace) and returns.
 func (e *Engine) Run(ctx context.Context) error {

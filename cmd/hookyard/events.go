@@ -1,0 +1,324 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hookyard/hookyard/internal/api"
+)
+
+func cmdEvents(ctx context.Context, e *env, args []string) error {
+	const usageLine = "events list [flags] | events show [flags] ID"
+	if len(args) == 0 {
+		fmt.Fprintln(e.stderr, "usage: hookyard", usageLine)
+		return errors.New("events: give a subcommand: list or show")
+	}
+	switch args[0] {
+	case "list":
+		return eventsList(ctx, e, args[1:])
+	case "show":
+		return eventsShow(ctx, e, args[1:])
+	case "-h", "--help", "help":
+		fmt.Fprintln(e.stderr, "usage: hookyard", usageLine)
+		return nil
+	}
+	return fmt.Errorf("events: unknown subcommand %q (want list or show)", args[0])
+}
+
+func eventsList(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "events list", "events list [--source S] [--topic T] [--since 1h] [--limit N] [--cursor C]")
+	af := addAdminFlags(fs, e)
+	source := fs.String("source", "", "only events from this source")
+	topic := fs.String("topic", "", "only events with this topic")
+	since := fs.String("since", "", "only events received since this RFC 3339 time or duration ago (1h)")
+	limit := fs.Int("limit", 50, "events per page (1-1000)")
+	cursor := fs.String("cursor", "", "continue after a previous page")
+	if _, err := parseArgs(fs, args, 0); err != nil {
+		return err
+	}
+	c, err := af.client(e)
+	if err != nil {
+		return err
+	}
+	q := api.EventQuery{Source: *source, Topic: *topic, Cursor: *cursor, Limit: *limit}
+	if q.Since, err = parseSince(*since, time.Now()); err != nil {
+		return err
+	}
+	page, err := c.Events(ctx, q)
+	if err != nil {
+		return err
+	}
+	if *af.json {
+		return printJSON(e.stdout, page)
+	}
+	tw := newTable(e.stdout)
+	fmt.Fprintln(tw, "ID\tRECEIVED\tSOURCE\tTOPIC\tDEDUP KEY")
+	for _, ev := range page.Events {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", ev.ID, stamp(ev.ReceivedAt), ev.Source, dash(ev.Topic),
+			clip(ev.DedupKey, 40))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	moreHint(e, page.NextCursor)
+	return nil
+}
+
+func eventsShow(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "events show", "events show [--json] ID")
+	af := addAdminFlags(fs, e)
+	pos, err := parseArgs(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	c, err := af.client(e)
+	if err != nil {
+		return err
+	}
+	ev, err := c.Event(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if *af.json {
+		return printJSON(e.stdout, ev)
+	}
+	return printEvent(e.stdout, &ev)
+}
+
+func printEvent(w io.Writer, ev *api.Event) error {
+	tw := newTable(w)
+	fmt.Fprintf(tw, "id:\t%s\n", ev.ID)
+	fmt.Fprintf(tw, "source:\t%s (%s)\n", ev.Source, ev.Provider)
+	fmt.Fprintf(tw, "topic:\t%s\n", dash(ev.Topic))
+	fmt.Fprintf(tw, "dedup key:\t%s\n", ev.DedupKey)
+	fmt.Fprintf(tw, "received:\t%s\n", stamp(ev.ReceivedAt))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(w, "\nheaders (signatures masked):")
+	names := make([]string, 0, len(ev.Headers))
+	for k := range ev.Headers {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		for _, v := range ev.Headers[k] {
+			fmt.Fprintf(w, "  %s: %s\n", k, v)
+		}
+	}
+
+	fmt.Fprintf(w, "\nbody (%d bytes, %s):\n", ev.BodySize, cmp.Or(ev.BodyEncoding, "empty"))
+	if err := printBody(w, ev); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(w, "\ndeliveries (%d):\n", len(ev.Deliveries))
+	if len(ev.Deliveries) == 0 {
+		return nil
+	}
+	if err := printDeliveries(w, ev.Deliveries, false); err != nil {
+		return err
+	}
+	for _, d := range ev.Deliveries {
+		if len(d.History) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\nattempts of %s (%s, idempotency key %s):\n", d.ID, d.Destination, d.IdempotencyKey)
+		tw := newTable(w)
+		fmt.Fprintln(tw, "  #\tSTARTED\tSTATUS\tDURATION\tCLASS\tERROR")
+		for _, a := range d.History {
+			status := "-"
+			if a.StatusCode != 0 {
+				status = strconv.Itoa(a.StatusCode)
+			}
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", a.Number, stamp(a.StartedAt), status,
+				time.Duration(a.DurationMS*float64(time.Millisecond)).Round(time.Microsecond), dash(a.ErrorClass),
+				dash(clip(a.Error, 80)))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// printBody shows a JSON body indented, text as is, and anything else as
+// the base64 the API sent.
+func printBody(w io.Writer, ev *api.Event) error {
+	switch ev.BodyEncoding {
+	case "":
+		return nil
+	case api.EncodingJSON:
+		var buf bytes.Buffer
+		if err := json.Indent(&buf, ev.Body, "  ", "  "); err != nil {
+			return fmt.Errorf("event body: %w", err)
+		}
+		fmt.Fprintf(w, "  %s\n", buf.Bytes())
+		return nil
+	case api.EncodingBase64:
+		var s string
+		if err := json.Unmarshal(ev.Body, &s); err != nil {
+			return fmt.Errorf("event body: %w", err)
+		}
+		fmt.Fprintf(w, "  (not UTF-8; base64) %s\n", s)
+		return nil
+	}
+	b, err := ev.RawBody()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "  %s\n", b)
+	return nil
+}
+
+// printDeliveries writes a table of deliveries; dead adds the columns the
+// dead-letter queue needs.
+func printDeliveries(w io.Writer, ds []api.Delivery, dead bool) error {
+	tw := newTable(w)
+	if dead {
+		fmt.Fprintln(tw, "ID\tEVENT\tDESTINATION\tROUTE\tATTEMPTS\tDEAD SINCE\tLAST ERROR")
+	} else {
+		fmt.Fprintln(tw, "ID\tDESTINATION\tROUTE\tSTATE\tATTEMPTS\tNEXT/DONE\tLAST ERROR")
+	}
+	for _, d := range ds {
+		attempts := fmt.Sprintf("%d/%d", d.Attempts, d.MaxAttempts)
+		lastErr := dash(clip(strings.TrimSpace(d.LastErrorClass+" "+d.LastError), 60))
+		if dead {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.EventID, d.Destination, d.Route, attempts,
+				stamp(d.CompletedAt), lastErr)
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.ID, d.Destination, d.Route, d.State, attempts,
+			stamp(cmpTime(d.NextAttemptAt, d.CompletedAt)), lastErr)
+	}
+	return tw.Flush()
+}
+
+// The helpers below are shared by every admin API subcommand (events, dlq).
+
+const defaultAdminURL = "http://127.0.0.1:8081"
+
+// adminFlags are the flags every admin API subcommand takes.
+type adminFlags struct {
+	url  *string
+	json *bool
+}
+
+func addAdminFlags(fs *flag.FlagSet, e *env) *adminFlags {
+	return &adminFlags{
+		url: fs.String("url", cmp.Or(e.getenv("HOOKYARD_ADMIN_URL"), defaultAdminURL),
+			"admin API base URL (default from HOOKYARD_ADMIN_URL)"),
+		json: fs.Bool("json", false, "print the API's JSON instead of a table"),
+	}
+}
+
+// client returns an admin API client using the token in HOOKYARD_TOKEN;
+// tokens never go on the command line, where ps and shell history see them.
+func (a *adminFlags) client(e *env) (*api.Client, error) {
+	tok := e.getenv("HOOKYARD_TOKEN")
+	if tok == "" {
+		return nil, errors.New("set HOOKYARD_TOKEN to an admin API token")
+	}
+	return &api.Client{BaseURL: *a.url, Token: tok, HTTP: &http.Client{Timeout: time.Minute}}, nil
+}
+
+// parseArgs parses flags that may come before or after the positional
+// arguments ("dlq replay ID --dry-run") and checks that exactly want
+// positional arguments were given (any number if want < 0).
+func parseArgs(fs *flag.FlagSet, args []string, want int) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			pos = append(pos, rest...) // everything after -- is positional
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+	switch {
+	case want == 0 && len(pos) > 0:
+		return nil, fmt.Errorf("unexpected argument %q", pos[0])
+	case want > 0 && len(pos) != want:
+		fs.Usage()
+		return nil, fmt.Errorf("want %d argument(s), got %d", want, len(pos))
+	}
+	return pos, nil
+}
+
+// parseSince reads an RFC 3339 time or a duration ago.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("--since: want an RFC 3339 time or a duration such as 1h, got %q", s)
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
+
+// moreHint tells the operator how to get the next page, on stderr so that
+// stdout stays a clean table.
+func moreHint(e *env, next string) {
+	if next != "" {
+		fmt.Fprintf(e.stderr, "more: add --cursor %s\n", next)
+	}
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func cmpTime(a, b time.Time) time.Time {
+	if a.IsZero() {
+		return b
+	}
+	return a
+}
+
+func dash(s string) string { return cmp.Or(s, "-") }
+
+// clip shortens s to n runes and keeps it on one line.
+func clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}

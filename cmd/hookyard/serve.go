@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/hookyard/hookyard/internal/api"
+	"github.com/hookyard/hookyard/internal/config"
+	"github.com/hookyard/hookyard/internal/deliver"
+	"github.com/hookyard/hookyard/internal/dest"
+	"github.com/hookyard/hookyard/internal/ingest"
+	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/store/sqlite"
+	"github.com/hookyard/hookyard/internal/verify"
+)
+
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "serve", "serve --config FILE")
+	path := fs.String("config", "hookyard.yaml", "config file")
+	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	logger := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: lvl}))
+	cfg, err := loadConfig(*path, e.getenv)
+	if err != nil {
+		return err
+	}
+	srv, err := startServer(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	return srv.wait()
+}
+
+func loadConfig(path string, getenv func(string) string) (*config.Config, error) {
+	return config.Load(path, getenv, config.Options{Providers: verify.Names()})
+}
+
+// server is a running hookyard node: its listeners, store and delivery
+// engine, wired together. Only this package knows the concrete types.
+type server struct {
+	cfg        *config.Config
+	log        *slog.Logger
+	store      store.Store
+	engine     *deliver.Engine
+	senders    []dest.Sender
+	public     *http.Server
+	admin      *http.Server
+	publicAddr string
+	adminAddr  string
+	errc       chan error
+	done       chan struct{}
+	err        error
+}
+
+// startServer opens the store, builds every component from cfg and starts
+// serving; it returns once both listeners are bound. The node stops when
+// ctx ends (SIGTERM): it stops accepting, lets in-flight ingests and sends
+// finish (bounded by server.shutdown_timeout), releases what is left, and
+// closes the store.
+func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*server, error) {
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{cfg: cfg, log: logger, store: st, errc: make(chan error, 4), done: make(chan struct{})}
+	fail := func(err error) (*server, error) {
+		for _, snd := range s.senders {
+			snd.Close()
+		}
+		st.Close()
+		return nil, err
+	}
+
+	var dests []deliver.Destination
+	for _, d := range cfg.Destinations {
+		snd, err := dest.New(d, dest.Options{Version: version})
+		if err != nil {
+			return fail(err)
+		}
+		s.senders = append(s.senders, snd)
+		dests = append(dests, deliver.Destination{Name: d.Name, Sender: snd, Policy: deliver.NewPolicy(d.Retry),
+			Concurrency: d.Concurrency, Timeout: d.Timeout.D()})
+	}
+	host, _ := os.Hostname()
+	s.engine = deliver.New(deliver.Config{Store: st, Destinations: dests, Logger: logger,
+		Owner: host + ":" + strconv.Itoa(os.Getpid()), Grace: cfg.Server.ShutdownTimeout.D()})
+
+	sources, err := ingestSources(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	ing := ingest.New(ingest.Config{Sources: sources, Store: st, Waker: s.engine,
+		MaxBodyBytes: cfg.Server.MaxBodyBytes, Logger: logger})
+
+	pub := http.NewServeMux()
+	pub.Handle("POST /ingest/{source}", ing)
+	s.health(pub)
+	adm := http.NewServeMux()
+	adm.Handle("/api/", api.New(api.Config{Store: st, Tokens: cfg.Admin.Tokens, Logger: logger, Wake: s.engine.WakeAll}))
+	s.health(adm)
+
+	sv := cfg.Server
+	s.public = &http.Server{Handler: pub, ReadHeaderTimeout: sv.ReadHeaderTimeout.D(), ReadTimeout: sv.ReadTimeout.D(),
+		WriteTimeout: sv.WriteTimeout.D(), IdleTimeout: sv.IdleTimeout.D(), MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	s.admin = &http.Server{Handler: adm, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	pl, err := net.Listen("tcp", sv.Listen)
+	if err != nil {
+		return fail(fmt.Errorf("server.listen: %w", err))
+	}
+	al, err := net.Listen("tcp", sv.AdminListen)
+	if err != nil {
+		pl.Close()
+		return fail(fmt.Errorf("server.admin_listen: %w", err))
+	}
+	s.publicAddr, s.adminAddr = pl.Addr().String(), al.Addr().String()
+
+	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
+	engineDone := make(chan struct{})
+	go func() {
+		defer close(engineDone)
+		s.engine.Run(engineCtx)
+	}()
+	go func() { s.errc <- serveErr(s.public.Serve(pl)) }()
+	go func() { s.errc <- serveErr(s.admin.Serve(al)) }()
+	logger.Info("listening", "public", s.publicAddr, "admin", s.adminAddr, "storage", cfg.Storage.Driver,
+		"sources", len(cfg.Sources), "destinations", len(cfg.Destinations), "version", version)
+
+	go func() {
+		defer close(s.done)
+		var runErr error
+		select {
+		case <-ctx.Done():
+		case runErr = <-s.errc:
+		}
+		logger.Info("shutting down")
+		timeout := sv.ShutdownTimeout.D()
+		sctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		// 1. Stop accepting webhooks; ingests in progress finish (and commit).
+		s.public.Shutdown(sctx)
+		// 2. Stop claiming; in-flight sends finish or are released.
+		stopEngine()
+		<-engineDone
+		// 3. The admin API last, so operators can watch the drain.
+		s.admin.Shutdown(sctx)
+		for _, snd := range s.senders {
+			snd.Close()
+		}
+		s.err = errors.Join(runErr, st.Close())
+		logger.Info("stopped")
+	}()
+	return s, nil
+}
+
+func (s *server) wait() error {
+	<-s.done
+	return s.err
+}
+
+func serveErr(err error) error {
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// health adds GET /healthz (process alive) and GET /readyz (store writable).
+func (s *server) health(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := s.store.Ping(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "store not writable")
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+}
+
+func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+	switch cfg.Storage.Driver {
+	case "sqlite":
+		return sqlite.Open(ctx, cfg.Storage.Path, sqlite.Config{})
+	}
+	return nil, fmt.Errorf("storage.driver %q is not available in this build yet", cfg.Storage.Driver)
+}
+
+// ingestSources builds each source's verifier and its routes.
+func ingestSources(cfg *config.Config) ([]ingest.Source, error) {
+	maxAttempts := map[string]int{}
+	for _, d := range cfg.Destinations {
+		maxAttempts[d.Name] = deliver.NewPolicy(d.Retry).MaxAttempts
+	}
+	var out []ingest.Source
+	for i, src := range cfg.Sources {
+		p, ok := verify.Lookup(src.Provider)
+		if !ok {
+			return nil, fmt.Errorf("sources[%d].provider: unknown provider %q", i, src.Provider)
+		}
+		v, err := p.New(src)
+		if err != nil {
+			return nil, fmt.Errorf("sources[%d] (%s): %w", i, src.Name, err)
+		}
+		is := ingest.Source{Name: src.Name, Provider: src.Provider, Verifier: v, JSON: p.JSON}
+		for _, r := range cfg.Routes {
+			if r.Source == src.Name {
+				is.Routes = append(is.Routes, ingest.Route{Name: r.Name, Destination: r.Destination,
+					MaxAttempts: maxAttempts[r.Destination]})
+			}
+		}
+		out = append(out, is)
+	}
+	return out, nil
+}
+
+func cmdMigrate(ctx context.Context, e *env, args []string) error {
+	fs := newFlags(e, "migrate", "migrate --config FILE")
+	path := fs.String("config", "hookyard.yaml", "config file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*path, e.getenv)
+	if err != nil {
+		return err
+	}
+	switch cfg.Storage.Driver {
+	case "sqlite":
+		if err := sqlite.Migrate(ctx, cfg.Storage.Path); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("storage.driver %q is not available in this build yet", cfg.Storage.Driver)
+	}
+	fmt.Fprintln(e.stdout, "migrations applied")
+	return nil
+}
