@@ -101,15 +101,18 @@ func (n *node) ingestURL(source string) string { return "http://" + n.publicAddr
 
 // startNode runs a real hookyard node in-process on loopback ports with a
 // SQLite file in a temp dir. extra is appended to the generated config.
-func startNode(t *testing.T, destinations string, routes string) *node {
+func startNode(t *testing.T, destinations string, routes string, extra ...string) *node {
 	t.Helper()
 	dir := t.TempDir()
+	more := strings.Join(extra, "")
 	cfgText := fmt.Sprintf(`
 server:
   listen: 127.0.0.1:0
   admin_listen: 127.0.0.1:0
   max_body_bytes: 65536
   shutdown_timeout: 2s
+  read_header_timeout: 1s
+  read_timeout: 2s
 storage:
   driver: sqlite
   path: %s
@@ -123,11 +126,12 @@ sources:
   - name: stripe
     provider: stripe
     secrets: ["whsec_test_0123456789"]
+%s
 destinations:
 %s
 routes:
 %s
-`, filepath.Join(dir, "hookyard.db"), adminToken, testSecret, destinations, routes)
+`, filepath.Join(dir, "hookyard.db"), adminToken, testSecret, more, destinations, routes)
 	path := filepath.Join(dir, "hookyard.yaml")
 	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -103,7 +104,8 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) (
 		return fail(err)
 	}
 	ing := ingest.New(ingest.Config{Sources: sources, Store: st, Waker: s.engine,
-		MaxBodyBytes: cfg.Server.MaxBodyBytes, Logger: logger})
+		MaxBodyBytes: cfg.Server.MaxBodyBytes, MaxJSONDepth: cfg.Server.MaxJSONDepth,
+		MaxInFlight: cfg.Server.MaxInFlight, Logger: logger})
 
 	pub := http.NewServeMux()
 	pub.Handle("POST /ingest/{source}", ing)
@@ -128,6 +130,16 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) (
 		return fail(fmt.Errorf("server.admin_listen: %w", err))
 	}
 	s.publicAddr, s.adminAddr = pl.Addr().String(), al.Addr().String()
+	if t := sv.TLS; t != nil {
+		certs, err := newCertReloader(resolve(cfg.Dir, t.CertFile), resolve(cfg.Dir, t.KeyFile), logger)
+		if err != nil {
+			pl.Close()
+			al.Close()
+			return fail(fmt.Errorf("server.tls: %w", err))
+		}
+		s.public.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.get}
+		pl = tls.NewListener(pl, s.public.TLSConfig)
+	}
 
 	engineCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
 	engineDone := make(chan struct{})
@@ -222,7 +234,10 @@ func ingestSources(cfg *config.Config) ([]ingest.Source, error) {
 		if err != nil {
 			return nil, fmt.Errorf("sources[%d] (%s): %w", i, src.Name, err)
 		}
-		is := ingest.Source{Name: src.Name, Provider: src.Provider, Verifier: v, JSON: p.JSON}
+		is := ingest.Source{Name: src.Name, Provider: src.Provider, Verifier: v, JSON: p.JSON, URL: src.NotificationURL}
+		if err := frontDoor(cfg.Dir, i, &src, &is); err != nil {
+			return nil, err
+		}
 		for _, r := range cfg.Routes {
 			if r.Source == src.Name {
 				is.Routes = append(is.Routes, ingest.Route{Name: r.Name, Destination: r.Destination,

@@ -258,6 +258,7 @@ func TestRoutesByRole(t *testing.T) {
 		{"delivery", "GET", func(_ *testing.T, _ *fixture, s seed) string { return "/api/v1/deliveries/" + s.shopOMS }, "", false, 200},
 		{"dlq", "GET", fixed("/api/v1/dlq"), "", false, 200},
 		{"dlq replay dry run", "POST", fixed("/api/v1/dlq/replay"), `{"all":true,"dry_run":true}`, true, 200},
+		{"quarantine", "GET", fixed("/api/v1/quarantine"), "", false, 200},
 		{"delivery replay", "POST", func(t *testing.T, f *fixture, _ seed) string {
 			return "/api/v1/deliveries/" + freshDead(t, f) + "/replay"
 		}, "", true, 200},

@@ -77,6 +77,19 @@ func (c *Client) DLQReplay(ctx context.Context, req ReplayRequest) (ReplayResult
 	return out, c.do(ctx, http.MethodPost, "/api/v1/dlq/replay", nil, req, &out)
 }
 
+// Quarantine lists quarantined requests, optionally of one source.
+func (c *Client) Quarantine(ctx context.Context, source, cursor string) (QuarantineList, error) {
+	q := url.Values{}
+	if source != "" {
+		q.Set("source", source)
+	}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	var out QuarantineList
+	return out, c.do(ctx, http.MethodGet, "/api/v1/quarantine", q, nil, &out)
+}
+
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, in, out any) error {
 	u := strings.TrimRight(c.BaseURL, "/") + path
 	if len(q) > 0 {

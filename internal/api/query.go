@@ -15,9 +15,10 @@ import (
 // Query parameters each list endpoint accepts. Unknown ones are rejected, so
 // a typo answers 400 instead of silently matching everything.
 var (
-	eventParams    = []string{"source", "topic", "dedup_key", "since", "until", "cursor", "limit"}
-	dlqParams      = []string{"destination", "route", "event_id", "since", "until", "cursor", "limit"}
-	deliveryParams = append([]string{"state"}, dlqParams...)
+	eventParams      = []string{"source", "topic", "dedup_key", "since", "until", "cursor", "limit"}
+	dlqParams        = []string{"destination", "route", "event_id", "since", "until", "cursor", "limit"}
+	deliveryParams   = append([]string{"state"}, dlqParams...)
+	quarantineParams = []string{"source", "cursor", "limit"}
 )
 
 // params parses r's query string and checks every name against allowed.

@@ -28,6 +28,7 @@ type Store interface {
 	AttemptList(ctx context.Context, deliveryID string) ([]webhook.Attempt, error)
 	DeliveryReplay(ctx context.Context, ids []string, now time.Time) (int, error)
 	DeliveryCancel(ctx context.Context, ids []string, now time.Time) (int, error)
+	QuarantineList(ctx context.Context, f store.QuarantineFilter) ([]webhook.Quarantined, string, error)
 }
 
 // Config wires the admin API. Store is required.
@@ -66,6 +67,8 @@ func New(cfg Config) http.Handler {
 
 	handle("GET /api/v1/dlq", roleViewer, s.dlqList)
 	handle("POST /api/v1/dlq/replay", roleOperator, s.dlqReplay)
+
+	handle("GET /api/v1/quarantine", roleViewer, s.quarantineList)
 
 	// Anything else under /api/ is authenticated first, so an anonymous
 	// caller learns nothing about which paths exist.

@@ -277,11 +277,16 @@ func maskHeaders(h http.Header) map[string][]string {
 }
 
 // encodeBody picks the most readable faithful encoding of b.
+// maxEmbedDepth bounds the nesting of a body embedded as raw JSON: a
+// deeper one (kept in quarantine, say) is sent as text so clients' decoders
+// are not asked to recurse through it.
+const maxEmbedDepth = 100
+
 func encodeBody(b []byte) (json.RawMessage, string) {
 	switch {
 	case len(b) == 0:
 		return nil, ""
-	case json.Valid(b):
+	case webhook.JSONDepthOK(b, maxEmbedDepth) && json.Valid(b):
 		return json.RawMessage(b), EncodingJSON
 	case utf8.Valid(b):
 		return jsonString(string(b)), EncodingText
@@ -370,4 +375,16 @@ func utc(t time.Time) time.Time {
 		return time.Time{}
 	}
 	return t.UTC()
+}
+
+// Quarantined is an authentic request that failed validation.
+type Quarantined struct {
+	Event
+	Reason string `json:"reason"`
+}
+
+// QuarantineList is a page of quarantined requests.
+type QuarantineList struct {
+	Items      []Quarantined `json:"items"`
+	NextCursor string        `json:"next_cursor,omitempty"`
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -62,7 +63,12 @@ func Load(path string, getenv func(string) string, opts Options) (*Config, error
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return Parse(data, getenv, opts)
+	cfg, err := Parse(data, getenv, opts)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Dir = filepath.Dir(path)
+	return cfg, nil
 }
 
 // Parse parses, expands, defaults and validates a YAML config. ${NAME} in a

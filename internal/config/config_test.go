@@ -52,11 +52,13 @@ func TestParseDefaults(t *testing.T) {
 			ReadTimeout:       Duration(30 * time.Second),
 			WriteTimeout:      Duration(30 * time.Second),
 			IdleTimeout:       Duration(120 * time.Second),
+			MaxJSONDepth:      64,
+			MaxInFlight:       1024,
 		},
 		Storage: Storage{Driver: "sqlite", Path: "./data/hookyard.db"},
 		Sources: []Source{{
 			Name: "shop", Provider: "shopify", Secrets: []string{"s1"},
-			Tolerance: Duration(5 * time.Minute),
+			// An absent tolerance stays zero: the provider's default.
 		}},
 		Destinations: []Destination{{
 			Name: "local", Type: "file", Path: "./out.jsonl",
@@ -156,6 +158,8 @@ func fullWant() *Config {
 			ReadTimeout:       Duration(10 * time.Second),
 			WriteTimeout:      Duration(11 * time.Second),
 			IdleTimeout:       Duration(90 * time.Second),
+			MaxJSONDepth:      64,
+			MaxInFlight:       1024,
 		},
 		Storage: Storage{Driver: "postgres", DSN: "postgres://u:p@db/hookyard"},
 		Admin: Admin{Tokens: []Token{
@@ -163,7 +167,7 @@ func fullWant() *Config {
 			{Name: "ro", Token: "viewer-token-0123456789", Role: "viewer"},
 		}},
 		Sources: []Source{
-			{Name: "shop", Provider: "shopify", Secrets: []string{"shpss_abc", "old-secret"}, Tolerance: Duration(5 * time.Minute)},
+			{Name: "shop", Provider: "shopify", Secrets: []string{"shpss_abc", "old-secret"}},
 			{
 				Name: "custom.hooks", Provider: "hmac", Secrets: []string{"k1"}, Tolerance: Duration(10 * time.Minute),
 				HMAC: &HMAC{
@@ -171,7 +175,7 @@ func fullWant() *Config {
 					Content: "{timestamp}.{body}", TimestampHeader: "X-Timestamp", IDHeader: "X-Id", TopicHeader: "X-Topic",
 				},
 			},
-			{Name: "open", Provider: "none", Tolerance: Duration(5 * time.Minute)},
+			{Name: "open", Provider: "none"},
 		},
 		Destinations: []Destination{
 			{
@@ -316,7 +320,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown nested key",
 			yaml: doc("sources:", "  - name: shop", "    provder: shopify", "    secrets: [x]"),
-			want: []string{"config line 3: sources[0].provder: unknown key (want one of name, provider, secrets, tolerance, hmac)"},
+			want: []string{"config line 3: sources[0].provder: unknown key (want one of name, provider, secrets, tolerance, hmac, notification_url, basic_auth, token, allow_ips, trusted_proxies, rate_limit, rate_burst, schemas)"},
 		},
 		{
 			name: "duplicate key",
@@ -813,5 +817,83 @@ func TestLookups(t *testing.T) {
 	}
 	if _, ok := cfg.Destination("nope"); ok {
 		t.Error("Destination(nope) found")
+	}
+}
+
+// TestParseSourceAuth covers the keys of batch-B providers: notification_url
+// (URL-bound schemes), basic_auth and token, and the tolerance default.
+func TestParseSourceAuth(t *testing.T) {
+	opts := Options{} // provider names are verify's business here
+	src := func(lines ...string) string {
+		return doc(append([]string{"sources:", "  - name: s"}, lines...)...)
+	}
+	ok := []struct {
+		name string
+		yaml string
+		want Source
+	}{
+		{"twilio", src("    provider: twilio", "    secrets: [t]", "    notification_url: https://hooks.example.com/ingest/s?x=1"),
+			Source{Name: "s", Provider: "twilio", Secrets: []string{"t"}, NotificationURL: "https://hooks.example.com/ingest/s?x=1"}},
+		{"basic", src("    provider: basic", "    basic_auth: {username: u, password: p}"),
+			Source{Name: "s", Provider: "basic", BasicAuth: &BasicAuth{Username: "u", Password: "p"}}},
+		{"token", src("    provider: token", "    secrets: [a, b]", "    token: {header: Authorization, prefix: 'Bearer '}"),
+			Source{Name: "s", Provider: "token", Secrets: []string{"a", "b"}, Token: &HeaderToken{Header: "Authorization", Prefix: "Bearer "}}},
+		{"tolerance absent stays zero", src("    provider: recharge", "    secrets: [r]"),
+			Source{Name: "s", Provider: "recharge", Secrets: []string{"r"}}},
+		{"tolerance set", src("    provider: recharge", "    secrets: [r]", "    tolerance: 1h"),
+			Source{Name: "s", Provider: "recharge", Secrets: []string{"r"}, Tolerance: Duration(time.Hour)}},
+	}
+	for _, tt := range ok {
+		cfg, err := Parse([]byte(tt.yaml), nil, opts)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if got := cfg.Sources[0]; !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: got %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+
+	bad := []struct {
+		name string
+		yaml string
+		want string
+	}{
+		{"url required", src("    provider: mandrill", "    secrets: [k]"),
+			"config line 2: sources[0].notification_url: is required for provider mandrill"},
+		{"url on another provider", src("    provider: shopify", "    secrets: [k]", "    notification_url: https://a.example/x"),
+			"config line 5: sources[0].notification_url: is only used by providers"},
+		{"url relative", src("    provider: twilio", "    secrets: [k]", "    notification_url: /ingest/s"),
+			"config line 5: sources[0].notification_url: must be an absolute http:// or https:// URL"},
+		{"url with fragment", src("    provider: twilio", "    secrets: [k]", "    notification_url: 'https://a.example/x#rc=2'"),
+			"config line 5: sources[0].notification_url: must not contain a fragment"},
+		{"basic required", src("    provider: basic"),
+			"config line 2: sources[0].basic_auth: is required for provider basic"},
+		{"basic secrets", src("    provider: basic", "    secrets: [x]", "    basic_auth: {username: u, password: p}"),
+			"config line 4: sources[0].secrets: must be empty for provider basic"},
+		{"basic fields", src("    provider: basic", "    basic_auth: {username: 'a:b'}"),
+			"sources[0].basic_auth.username: must not contain a colon"},
+		{"basic password", src("    provider: basic", "    basic_auth: {username: u}"),
+			"sources[0].basic_auth.password: is required"},
+		{"basic on another provider", src("    provider: shopify", "    secrets: [k]", "    basic_auth: {username: u, password: p}"),
+			"config line 5: sources[0].basic_auth: is only used by providers"},
+		{"token required", src("    provider: token", "    secrets: [k]"),
+			"config line 2: sources[0].token: is required for provider token"},
+		{"token header", src("    provider: token", "    secrets: [k]", "    token: {prefix: x}"),
+			"sources[0].token.header: is required"},
+		{"token bad header", src("    provider: token", "    secrets: [k]", "    token: {header: 'X Token'}"),
+			`sources[0].token.header: invalid header name "X Token"`},
+		{"token secrets", src("    provider: token", "    token: {header: X-Token}"),
+			"sources[0].secrets: at least one secret is required for provider \"token\""},
+		{"token on another provider", src("    provider: shopify", "    secrets: [k]", "    token: {header: X-Token}"),
+			"config line 5: sources[0].token: is only used by provider token"},
+		{"explicit zero tolerance", src("    provider: recharge", "    secrets: [r]", "    tolerance: 0s"),
+			"config line 5: sources[0].tolerance: must be greater than zero, got 0s"},
+	}
+	for _, tt := range bad {
+		_, err := Parse([]byte(tt.yaml), nil, opts)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want an error containing %q", tt.name, err, tt.want)
+		}
 	}
 }

@@ -14,11 +14,11 @@ const (
 	defaultReadTimeout       = Duration(30 * time.Second)
 	defaultWriteTimeout      = Duration(30 * time.Second)
 	defaultIdleTimeout       = Duration(120 * time.Second)
+	defaultMaxJSONDepth      = 64
+	defaultMaxInFlight       = 1024
 
 	defaultDriver     = "sqlite"
 	defaultSQLitePath = "./data/hookyard.db"
-
-	defaultTolerance = Duration(5 * time.Minute)
 
 	defaultDestinationTimeout = Duration(15 * time.Second)
 	defaultConcurrency        = 16
@@ -59,13 +59,16 @@ func (s *Server) setDefaults() {
 	setZero(&s.ReadTimeout, defaultReadTimeout)
 	setZero(&s.WriteTimeout, defaultWriteTimeout)
 	setZero(&s.IdleTimeout, defaultIdleTimeout)
+	setZero(&s.MaxJSONDepth, defaultMaxJSONDepth)
+	setZero(&s.MaxInFlight, defaultMaxInFlight)
 }
 
 // setDefaults sets only the driver: the path default belongs to sqlite and
 // is filled once the driver is known (setDerivedDefaults).
 func (s *Storage) setDefaults() { setZero(&s.Driver, defaultDriver) }
 
-func (s *Source) setDefaults() { setZero(&s.Tolerance, defaultTolerance) }
+// Source has no defaults here: an absent tolerance stays zero, and each
+// verify provider applies its own window (recharge 48h, most others 5m).
 
 func (h *HMAC) setDefaults() {
 	setZero(&h.Algorithm, defaultHMACAlgorithm)

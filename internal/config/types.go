@@ -11,6 +11,10 @@ type Config struct {
 	Sources      []Source      `yaml:"sources"`
 	Destinations []Destination `yaml:"destinations"`
 	Routes       []Route       `yaml:"routes"`
+
+	// Dir is the directory of the config file (set by Load); relative file
+	// names in the config, such as schema files, are resolved against it.
+	Dir string `yaml:"-"`
 }
 
 // Server configures the two listeners.
@@ -26,6 +30,20 @@ type Server struct {
 	ReadTimeout       Duration `yaml:"read_timeout"`
 	WriteTimeout      Duration `yaml:"write_timeout"`
 	IdleTimeout       Duration `yaml:"idle_timeout"`
+	// MaxJSONDepth bounds object/array nesting in JSON bodies, checked
+	// before anything parses them; default 64.
+	MaxJSONDepth int `yaml:"max_json_depth"`
+	// MaxInFlight bounds concurrent ingest requests (503 beyond); default 1024.
+	MaxInFlight int `yaml:"max_in_flight"`
+	// TLS serves the public listener over HTTPS when set.
+	TLS *TLS `yaml:"tls,omitempty"`
+}
+
+// TLS names a certificate and key (PEM). Both files are re-read when they
+// change, without a restart.
+type TLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
 }
 
 // Storage selects the database.
@@ -50,13 +68,50 @@ type Token struct {
 // Source is a named ingest endpoint: POST /ingest/{name}.
 type Source struct {
 	Name     string   `yaml:"name"`
-	Provider string   `yaml:"provider"` // shopify, stripe, github, standard-webhooks, hmac, none
+	Provider string   `yaml:"provider"` // a verify provider name (verify.Names)
 	Secrets  []string `yaml:"secrets"`  // any one may match (rotation)
 	// Tolerance is the timestamp window for schemes that sign a timestamp;
-	// default 5m each way.
-	Tolerance Duration `yaml:"tolerance"`
+	// zero (absent) means the provider's default, 5m each way for most.
+	Tolerance Duration `yaml:"tolerance,omitempty"`
 	// HMAC configures provider "hmac" (generic scheme).
 	HMAC *HMAC `yaml:"hmac"`
+	// NotificationURL is the URL exactly as registered at the provider, for
+	// schemes that sign it (mandrill, twilio): behind a proxy the request's
+	// own URL differs, so it is configured rather than reconstructed.
+	NotificationURL string `yaml:"notification_url,omitempty"`
+	// BasicAuth holds the credentials provider "basic" requires.
+	BasicAuth *BasicAuth `yaml:"basic_auth,omitempty"`
+	// Token configures provider "token": the header that carries one of
+	// Secrets.
+	Token *HeaderToken `yaml:"token,omitempty"`
+	// AllowIPs lists the client networks (CIDR or single address) accepted;
+	// empty accepts any. Others get 403.
+	AllowIPs []string `yaml:"allow_ips,omitempty"`
+	// TrustedProxies are networks whose X-Forwarded-For is believed when
+	// finding the client address.
+	TrustedProxies []string `yaml:"trusted_proxies,omitempty"`
+	// RateLimit caps the source's request rate ("100/s", "6000/m"); beyond
+	// it the answer is 429 with Retry-After. Empty means no limit.
+	RateLimit string `yaml:"rate_limit,omitempty"`
+	// RateBurst is how many requests may arrive at once; default the rate
+	// per second.
+	RateBurst int `yaml:"rate_burst,omitempty"`
+	// Schemas maps a topic, or "*" for every other topic, to a JSON Schema
+	// file (relative paths are relative to the config file).
+	Schemas map[string]string `yaml:"schemas,omitempty"`
+}
+
+// BasicAuth is an HTTP Basic username and password.
+type BasicAuth struct {
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+}
+
+// HeaderToken names the header a static token arrives in; the accepted
+// tokens are the source's secrets, so they rotate like any other secret.
+type HeaderToken struct {
+	Header string `yaml:"header"` // required, e.g. Authorization
+	Prefix string `yaml:"prefix"` // text before the token, e.g. "Bearer "
 }
 
 // HMAC is a generic HMAC signature scheme.

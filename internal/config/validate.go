@@ -89,6 +89,7 @@ func (v *validator) server() {
 	v.positive("server.read_timeout", s.ReadTimeout)
 	v.positive("server.write_timeout", s.WriteTimeout)
 	v.positive("server.idle_timeout", s.IdleTimeout)
+	v.frontDoorServer()
 }
 
 func (v *validator) listen(path, addr string) {
@@ -200,6 +201,10 @@ func (v *validator) sources() {
 			if len(s.Secrets) > 0 {
 				v.errorf(p+".secrets", "must be empty for provider none, which verifies nothing")
 			}
+		} else if s.Provider == "basic" {
+			if len(s.Secrets) > 0 {
+				v.errorf(p+".secrets", "must be empty for provider basic, which checks basic_auth")
+			}
 		} else if s.Provider != "" && len(s.Secrets) == 0 {
 			v.errorf(p+".secrets", "at least one secret is required for provider %s", v.show(p+".provider", s.Provider))
 		}
@@ -208,7 +213,11 @@ func (v *validator) sources() {
 				v.errorf(fmt.Sprintf("%s.secrets[%d]", p, j), "must not be empty")
 			}
 		}
-		v.positive(p+".tolerance", s.Tolerance)
+		// Absent is zero: the provider's default window. Written, it must
+		// be positive.
+		if _, set := v.d.lines[p+".tolerance"]; set {
+			v.positive(p+".tolerance", s.Tolerance)
+		}
 
 		switch {
 		case s.Provider == "hmac" && s.HMAC == nil:
@@ -218,6 +227,74 @@ func (v *validator) sources() {
 		case s.HMAC != nil:
 			v.hmac(p+".hmac", s.HMAC)
 		}
+
+		switch {
+		case slices.Contains(urlProviders, s.Provider) && s.NotificationURL == "":
+			v.errorf(p+".notification_url", "is required for provider %s (the URL exactly as registered there)", s.Provider)
+		case s.NotificationURL != "" && !slices.Contains(urlProviders, s.Provider):
+			v.errorf(p+".notification_url", "is only used by providers %s", strings.Join(urlProviders, ", "))
+		case s.NotificationURL != "":
+			v.notificationURL(p+".notification_url", s.NotificationURL)
+		}
+
+		switch {
+		case s.Provider == "basic" && s.BasicAuth == nil:
+			v.errorf(p+".basic_auth", "is required for provider basic (username and password)")
+		case s.BasicAuth != nil && !slices.Contains(basicAuthProviders, s.Provider):
+			v.errorf(p+".basic_auth", "is only used by providers %s", strings.Join(basicAuthProviders, ", "))
+		case s.BasicAuth != nil:
+			v.basicAuth(p+".basic_auth", s.BasicAuth)
+		}
+
+		switch {
+		case s.Provider == "token" && s.Token == nil:
+			v.errorf(p+".token", "is required for provider token (at least token.header)")
+		case s.Provider != "token" && s.Token != nil:
+			v.errorf(p+".token", "is only used by provider token")
+		case s.Token != nil:
+			v.token(p+".token", s.Token)
+		}
+		v.frontDoorSource(p, s)
+	}
+}
+
+// urlProviders sign the URL they deliver to, so they need notification_url.
+var urlProviders = []string{"mandrill", "twilio"}
+
+// basicAuthProviders read sources[].basic_auth.
+var basicAuthProviders = []string{"basic"}
+
+// notificationURL checks a URL-bound provider's URL. It is never quoted
+// back: it may carry a token in its query.
+func (v *validator) notificationURL(path, raw string) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		v.errorf(path, "must be an absolute http:// or https:// URL with a host, exactly as registered at the provider")
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		v.errorf(path, "must not contain a fragment (#…): browsers and providers never send it, so configure the URL without it")
+	}
+}
+
+func (v *validator) basicAuth(p string, b *BasicAuth) {
+	switch {
+	case b.Username == "":
+		v.errorf(p+".username", "is required")
+	case strings.Contains(b.Username, ":"):
+		v.errorf(p+".username", "must not contain a colon (HTTP Basic separates username and password with one)")
+	}
+	if b.Password == "" {
+		v.errorf(p+".password", "is required (use ${VAR})")
+	}
+}
+
+func (v *validator) token(p string, t *HeaderToken) {
+	if t.Header == "" {
+		v.errorf(p+".header", "is required: the header that carries the token")
+	}
+	v.headerName(p+".header", t.Header)
+	if strings.ContainsAny(t.Prefix, "\r\n\x00") {
+		v.errorf(p+".prefix", "must not contain CR, LF or NUL")
 	}
 }
 

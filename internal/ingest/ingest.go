@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hookyard/hookyard/internal/schema"
 	"github.com/hookyard/hookyard/internal/store"
 	"github.com/hookyard/hookyard/internal/verify"
 	"github.com/hookyard/hookyard/internal/webhook"
@@ -30,6 +31,7 @@ import (
 // Store is what ingest needs of the store.
 type Store interface {
 	Ingest(ctx context.Context, ev *webhook.Event, ds []webhook.NewDelivery) (store.IngestResult, error)
+	Quarantine(ctx context.Context, ev *webhook.Event, reason string) error
 }
 
 // Waker is told which destinations have new work, after commit.
@@ -47,6 +49,13 @@ type Source struct {
 	// URL is the externally visible URL, for URL-bound signature schemes.
 	URL    string
 	Routes []Route
+	// IP restricts client addresses; nil accepts any.
+	IP *IPPolicy
+	// Limiter caps this source's request rate; nil means no limit.
+	Limiter *Limiter
+	// Schemas validate bodies by topic; the key "*" applies to every topic
+	// without its own schema. A violation is quarantined and answered 422.
+	Schemas map[string]*schema.Schema
 }
 
 // Route sends a source's events to one destination.
@@ -62,8 +71,14 @@ type Config struct {
 	Store        Store
 	Waker        Waker // optional
 	MaxBodyBytes int64 // default 1 MiB
-	Logger       *slog.Logger
-	Now          func() time.Time
+	// MaxJSONDepth bounds object/array nesting, checked before anything
+	// parses the body; default 64.
+	MaxJSONDepth int
+	// MaxInFlight bounds concurrent ingest requests; beyond it the answer is
+	// 503 with Retry-After. Default 1024.
+	MaxInFlight int
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 // Handler serves POST /ingest/{source}.
@@ -72,6 +87,8 @@ type Handler struct {
 	store   Store
 	waker   Waker
 	max     int64
+	depth   int
+	slots   chan struct{}
 	log     *slog.Logger
 	now     func() time.Time
 }
@@ -89,6 +106,8 @@ func New(cfg Config) *Handler {
 	if h.max <= 0 {
 		h.max = 1 << 20
 	}
+	h.depth = cmp.Or(max(cfg.MaxJSONDepth, 0), 64)
+	h.slots = make(chan struct{}, cmp.Or(max(cfg.MaxInFlight, 0), 1024))
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -118,18 +137,55 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("no source named %q is configured; POST to /ingest/{source} with a configured source name", name))
 		return
 	}
-	body, err := readBody(w, r, h.max)
-	if err != nil {
-		if errors.Is(err, webhook.ErrTooLarge) {
-			w.Header().Set("Connection", "close")
-			problem(w, http.StatusRequestEntityTooLarge, "Body too large",
-				fmt.Sprintf("the body exceeds this source's limit of %d bytes", h.max))
-			return
-		}
-		problem(w, http.StatusBadRequest, "Unreadable body", "the request body could not be read: "+err.Error())
+	select {
+	case h.slots <- struct{}{}:
+		defer func() { <-h.slots }()
+	default:
+		w.Header().Set("Retry-After", "1")
+		problem(w, http.StatusServiceUnavailable, "Too many requests in flight",
+			"hookyard is at its limit of concurrent ingest requests; retry shortly")
 		return
 	}
+	if src.IP != nil {
+		if addr, ok := src.IP.allowed(r); !ok {
+			h.log.Info("client address not allowed", "source", src.Name, "client", addr.String())
+			problem(w, http.StatusForbidden, "Client address not allowed",
+				fmt.Sprintf("source %q does not accept requests from %s", src.Name, addr))
+			return
+		}
+	}
 	now := h.now()
+	if src.Limiter != nil {
+		if ok, wait := src.Limiter.Allow(now); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(int(max(1, (wait+time.Second-1)/time.Second))))
+			problem(w, http.StatusTooManyRequests, "Rate limit exceeded",
+				fmt.Sprintf("source %q is over its request rate limit; retry after the Retry-After delay", src.Name))
+			return
+		}
+	}
+	if multipart(r) {
+		problem(w, http.StatusUnsupportedMediaType, "Multipart bodies are not accepted",
+			"send the webhook body as JSON or form-encoded, not multipart")
+		return
+	}
+	body, err := readBody(w, r, h.max)
+	if err == nil {
+		body, err = decode(r, body, h.max)
+	}
+	if err != nil {
+		switch {
+		case errors.Is(err, webhook.ErrTooLarge):
+			w.Header().Set("Connection", "close")
+			problem(w, http.StatusRequestEntityTooLarge, "Body too large",
+				fmt.Sprintf("the body exceeds this source's limit of %d bytes (after decompression)", h.max))
+		case errors.Is(err, errUnsupportedEncoding):
+			problem(w, http.StatusUnsupportedMediaType, "Unsupported Content-Encoding",
+				"hookyard accepts identity or gzip request bodies")
+		default:
+			problem(w, http.StatusBadRequest, "Unreadable body", "the request body could not be read: "+err.Error())
+		}
+		return
+	}
 	res, err := src.Verifier.Verify(&verify.Request{Header: r.Header, Body: body, URL: src.URL, Now: now})
 	if err != nil {
 		h.log.Debug("signature rejected", "source", src.Name, "size", len(body), "error", err.Error())
@@ -143,25 +199,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Write(hs.Body)
 		return
 	}
-	if src.JSON && !json.Valid(body) {
-		problem(w, http.StatusBadRequest, "Body is not JSON",
-			fmt.Sprintf("provider %s sends JSON bodies, but this body is not valid JSON", src.Provider))
-		return
-	}
-	key := res.DeliveryID
-	if key == "" {
-		sum := sha256.Sum256(body)
-		key = "sha256:" + hex.EncodeToString(sum[:])
-	}
 	ev := &webhook.Event{
 		ID:         webhook.NewID("evt_", now),
 		Source:     src.Name,
 		Provider:   src.Provider,
 		Topic:      res.Topic,
-		DedupKey:   key,
+		DedupKey:   res.DeliveryID,
 		ReceivedAt: now,
 		Headers:    storedHeaders(r.Header),
 		Body:       body,
+	}
+	if status, title, reason := h.validate(src, ev); status != 0 {
+		h.quarantine(w, r, ev, status, title, reason)
+		return
+	}
+	if ev.DedupKey == "" {
+		sum := sha256.Sum256(body)
+		ev.DedupKey = "sha256:" + hex.EncodeToString(sum[:])
 	}
 	ds := make([]webhook.NewDelivery, len(src.Routes))
 	for i, rt := range src.Routes {
@@ -194,6 +248,53 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b = strconv.AppendBool(b, out.Duplicate)
 	b = append(b, "}\n"...)
 	w.Write(b)
+}
+
+// validate checks an authentic body: JSON where the provider sends JSON,
+// nesting depth, and the topic's schema. It returns the status to answer
+// and the reason, or 0 when the body is acceptable.
+func (h *Handler) validate(src *Source, ev *webhook.Event) (status int, title, reason string) {
+	if !src.JSON {
+		return 0, "", ""
+	}
+	if !webhook.JSONDepthOK(ev.Body, h.depth) {
+		return http.StatusBadRequest, "JSON nested too deeply",
+			fmt.Sprintf("the body nests objects or arrays more than %d levels deep", h.depth)
+	}
+	if !json.Valid(ev.Body) {
+		return http.StatusBadRequest, "Body is not JSON",
+			fmt.Sprintf("provider %s sends JSON bodies, but this body is not valid JSON", src.Provider)
+	}
+	sc := src.Schemas[ev.Topic]
+	if sc == nil {
+		sc = src.Schemas["*"]
+	}
+	if sc != nil {
+		if err := sc.Validate(ev.Body); err != nil {
+			return http.StatusUnprocessableEntity, "Schema violation", err.Error()
+		}
+	}
+	return 0, "", ""
+}
+
+// quarantine stores an authentic-but-invalid request durably, then answers
+// the validation failure. If it cannot be stored the answer is 503, so the
+// provider retries and nothing authentic is lost.
+func (h *Handler) quarantine(w http.ResponseWriter, r *http.Request, ev *webhook.Event, status int, title, reason string) {
+	ev.ID = webhook.NewID("qtn_", ev.ReceivedAt)
+	if ev.DedupKey == "" {
+		sum := sha256.Sum256(ev.Body)
+		ev.DedupKey = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	if err := h.store.Quarantine(r.Context(), ev, title+": "+reason); err != nil {
+		h.log.Error("quarantine not stored", "source", ev.Source, "size", len(ev.Body), "error", err.Error())
+		w.Header().Set("Retry-After", "5")
+		problem(w, http.StatusServiceUnavailable, "Not stored",
+			"the request failed validation and could not be quarantined; retry later")
+		return
+	}
+	h.log.Info("request quarantined", "source", ev.Source, "quarantine_id", ev.ID, "reason", title)
+	problem(w, status, title, reason+" (kept in quarantine as "+ev.ID+")")
 }
 
 // readBody reads at most max bytes; a declared or actual larger body is

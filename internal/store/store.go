@@ -68,6 +68,13 @@ type Store interface {
 	// EventList lists events matching f, newest first, without bodies.
 	EventList(ctx context.Context, f EventFilter) (es []webhook.Event, next string, err error)
 
+	// Quarantine durably stores an authentic request that failed validation,
+	// with the reason, so nothing authentic is silently lost.
+	Quarantine(ctx context.Context, ev *webhook.Event, reason string) error
+	// QuarantineList lists quarantined requests, newest first, without bodies
+	// unless f.WithBody.
+	QuarantineList(ctx context.Context, f QuarantineFilter) (qs []webhook.Quarantined, next string, err error)
+
 	// Ping checks that the store can write (readiness).
 	Ping(ctx context.Context) error
 	// Close flushes pending writes and releases the database.
@@ -110,6 +117,14 @@ type EventFilter struct {
 	Until    time.Time
 	Cursor   string
 	Limit    int // default 50, at most 1000
+}
+
+// QuarantineFilter narrows QuarantineList.
+type QuarantineFilter struct {
+	Source   string
+	Cursor   string
+	Limit    int
+	WithBody bool
 }
 
 // PageLimit clamps a requested page size.

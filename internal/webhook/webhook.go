@@ -89,6 +89,14 @@ func (d *Delivery) IdempotencyKey() string { return IdempotencyKey(d.ID) }
 // IdempotencyKey returns the idempotency key for a delivery id.
 func IdempotencyKey(deliveryID string) string { return "hy_" + deliveryID }
 
+// Quarantined is an authentic request that failed validation (not JSON,
+// too deeply nested, schema violation), kept for inspection instead of being
+// routed. Its Event.ID carries the "qtn_" prefix.
+type Quarantined struct {
+	Event  Event
+	Reason string
+}
+
 // Claimed is a leased delivery together with the event it carries.
 type Claimed struct {
 	Delivery Delivery

@@ -43,6 +43,7 @@ func Run(t *testing.T, open Opener) {
 		{"EventListFilters", testEventListFilters},
 		{"NotFound", testNotFound},
 		{"Ping", testPing},
+		{"Quarantine", testQuarantine},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -556,5 +557,37 @@ func testNotFound(t *testing.T, s store.Store) {
 func testPing(t *testing.T, s store.Store) {
 	if err := s.Ping(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func testQuarantine(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		ev := event("shop", fmt.Sprint("q", i), t0.Add(time.Duration(i)*time.Second))
+		ev.ID = webhook.NewID("qtn_", ev.ReceivedAt)
+		if i == 2 {
+			ev.Source = "other"
+		}
+		if err := s.Quarantine(ctx, ev, fmt.Sprint("$.id: want integer, got string #", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	qs, next, err := s.QuarantineList(ctx, store.QuarantineFilter{Source: "shop", Limit: 1, WithBody: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(qs) != 1 || next == "" || qs[0].Reason != "$.id: want integer, got string #1" || len(qs[0].Event.Body) == 0 ||
+		qs[0].Event.Headers.Get("X-Shopify-Topic") != "orders/create" {
+		t.Fatalf("first page = %+v, next %q", qs, next)
+	}
+	qs, next, err = s.QuarantineList(ctx, store.QuarantineFilter{Source: "shop", Cursor: next})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(qs) != 1 || next != "" || qs[0].Event.Body != nil || qs[0].Event.DedupKey != "q0" {
+		t.Fatalf("second page = %+v, next %q", qs, next)
+	}
+	if n, _ := s.DeliveryCount(ctx, store.DeliveryFilter{}); n != 0 {
+		t.Fatalf("quarantine created %d deliveries", n)
 	}
 }
