@@ -13,6 +13,18 @@ var providers = map[string]Provider{
 	"standard-webhooks": standardWebhooksProvider,
 	"hmac":              hmacProvider,
 	"none":              noneProvider,
+	"recharge":          rechargeProvider,
+	"klaviyo":           klaviyoProvider,
+	"mandrill":          mandrillProvider,
+	"twilio":            twilioProvider,
+	"sendgrid":          sendgridProvider,
+	"slack":             slackProvider,
+	"intercom":          intercomProvider,
+	"easypost":          easypostProvider,
+	"shipbob":           shipbobProvider,
+	"adobe-commerce":    adobeCommerceProvider,
+	"basic":             basicProvider,
+	"token":             tokenProvider,
 }
 
 // Lookup returns the provider a source names (config.Source.Provider).

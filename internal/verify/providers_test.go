@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"cmp"
 	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
@@ -16,7 +17,12 @@ import (
 )
 
 func TestLookup(t *testing.T) {
-	want := []string{"github", "hmac", "none", "shopify", "standard-webhooks", "stripe"}
+	want := []string{
+		"adobe-commerce", "basic", "easypost", "github", "hmac", "intercom", "klaviyo", "mandrill", "none",
+		"recharge", "sendgrid", "shipbob", "shopify", "slack", "standard-webhooks", "stripe", "token", "twilio",
+	}
+	// Providers whose bodies are not always JSON (forms, or anything).
+	notJSON := map[string]bool{"hmac": true, "none": true, "basic": true, "token": true, "mandrill": true, "twilio": true, "slack": true}
 	if got := Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %q, want %q", got, want)
 	}
@@ -25,7 +31,7 @@ func TestLookup(t *testing.T) {
 		if !ok || p.Name != name || p.New == nil || p.Sign == nil {
 			t.Errorf("Lookup(%q) = %+v, %v", name, p, ok)
 		}
-		if wantJSON := name != "hmac" && name != "none"; p.JSON != wantJSON {
+		if wantJSON := !notJSON[name]; p.JSON != wantJSON {
 			t.Errorf("%s: JSON = %v, want %v", name, p.JSON, wantJSON)
 		}
 	}
@@ -43,6 +49,25 @@ type providerCase struct {
 	hmac     *config.HMAC
 	// timestamped schemes sign a timestamp and enforce the window.
 	timestamped bool
+	// window is the scheme's default window, when not DefaultTolerance.
+	window time.Duration
+	// url is the notification URL of URL-bound schemes (source and signer).
+	url string
+	// token is provider "token"'s header (source and signer).
+	token *config.HeaderToken
+	// body builds a test body of about size bytes, when testEvent does not
+	// fit the scheme (form bodies, batches).
+	body func(size int) []byte
+	// bodyUnsigned schemes authenticate the sender, not the body (token).
+	bodyUnsigned bool
+}
+
+// eventBody is the case's test body of about size bytes.
+func (c providerCase) eventBody(size int) []byte {
+	if c.body != nil {
+		return c.body(size)
+	}
+	return testEvent(size)
 }
 
 // Ed25519 keys for standard-webhooks v1a, from fixed seeds.
@@ -82,8 +107,24 @@ func providerCases() []providerCase {
 		{name: "standard-webhooks-v1a", provider: "standard-webhooks", sign: testPriv[:], verify: testPub[:], timestamped: true},
 		{name: "hmac", provider: "hmac", sign: plain, verify: plain, hmac: &testHMAC, timestamped: true},
 		{name: "hmac-default", provider: "hmac", sign: plain, verify: plain, hmac: &hmacDefault},
+		{name: "recharge", provider: "recharge", sign: plain, verify: plain, timestamped: true, window: rechargeTolerance},
+		{name: "klaviyo", provider: "klaviyo", sign: plain, verify: plain, timestamped: true},
+		{name: "mandrill", provider: "mandrill", sign: plain, verify: plain, url: testHookURL, body: mandrillBody},
+		{name: "twilio", provider: "twilio", sign: plain, verify: plain, url: testHookURL},
+		{name: "twilio-form", provider: "twilio", sign: plain, verify: plain, url: testHookURL, body: twilioFormBody},
+		{name: "sendgrid", provider: "sendgrid", sign: testECDSA().priv[:], verify: testECDSA().pub[:], body: sendgridBody},
+		{name: "slack", provider: "slack", sign: plain, verify: plain, timestamped: true},
+		{name: "intercom", provider: "intercom", sign: plain, verify: plain},
+		{name: "easypost", provider: "easypost", sign: plain, verify: plain},
+		{name: "shipbob", provider: "shipbob", sign: whsec, verify: whsec, timestamped: true},
+		{name: "adobe-commerce", provider: "adobe-commerce", sign: testRSA().priv[:], verify: testRSA().pub[:]},
+		{name: "token", provider: "token", sign: plain, verify: plain, token: &config.HeaderToken{Header: "X-Hookyard-Token"}, bodyUnsigned: true},
+		{name: "token-bearer", provider: "token", sign: plain, verify: plain, token: &defaultSignToken, bodyUnsigned: true},
 	}
 }
+
+// testHookURL is the notification URL of the URL-bound cases.
+const testHookURL = "https://hooks.example.com/ingest/src?tenant=1"
 
 // testBody is an event body every provider's result can be checked
 // against: Stripe and Standard Webhooks read type and id from the body.
@@ -103,13 +144,14 @@ func testEvent(size int) []byte {
 }
 
 func (c providerCase) source(secrets ...string) config.Source {
-	return config.Source{Name: c.name, Provider: c.provider, Secrets: secrets, HMAC: c.hmac}
+	return config.Source{Name: c.name, Provider: c.provider, Secrets: secrets, HMAC: c.hmac,
+		NotificationURL: c.url, Token: c.token}
 }
 
 func (c providerCase) signed(t testing.TB, secret string, body []byte, now time.Time) *Request {
 	t.Helper()
 	p, _ := Lookup(c.provider)
-	h, err := p.Sign(secret, body, SignOptions{Topic: testTopic, ID: testID, Now: now, HMAC: c.hmac})
+	h, err := p.Sign(secret, body, SignOptions{Topic: testTopic, ID: testID, Now: now, HMAC: c.hmac, URL: c.url, Token: c.token})
 	if err != nil {
 		t.Fatalf("Sign: %v", err)
 	}
@@ -128,8 +170,8 @@ func (c providerCase) verifier(t testing.TB, secrets ...string) Verifier {
 
 // TestConformance runs the same checks against every provider that signs.
 func TestConformance(t *testing.T) {
-	body := testEvent(512)
 	for _, c := range providerCases() {
+		body := c.eventBody(512)
 		t.Run(c.name, func(t *testing.T) {
 			t.Run("round trip", func(t *testing.T) {
 				res, err := c.verifier(t, c.verify[0]).Verify(c.signed(t, c.sign[0], body, testNow))
@@ -143,8 +185,24 @@ func TestConformance(t *testing.T) {
 				case "stripe":
 					want.Timestamp = testNow.Add(-5 * time.Second) // body "created"
 				case "github":
-				case "shopify", "standard-webhooks", "standard-webhooks-v1a", "hmac":
+				case "shopify", "standard-webhooks", "standard-webhooks-v1a", "hmac", "shipbob":
 					want.Timestamp = testNow
+				case "recharge": // topic header; the dedup key is the body hash
+					want.DeliveryID, want.Timestamp = "", testNow
+				case "klaviyo", "sendgrid": // batches: topic from data[]/events, body-hash dedup
+					want.DeliveryID, want.Timestamp = "", testNow
+					if c.name == "klaviyo" {
+						want.Topic = "" // testEvent has no data[]
+					}
+				case "slack": // not an event_callback: the envelope type, the request time
+					want.DeliveryID, want.Timestamp = "", testNow
+				case "mandrill":
+					want.DeliveryID = ""
+				case "twilio", "twilio-form":
+				case "intercom", "easypost": // topic lives in "topic"/"description"
+					want.Topic = ""
+				case "adobe-commerce", "token", "token-bearer":
+					want.Topic, want.DeliveryID = "", ""
 				}
 				if !res.Timestamp.Equal(want.Timestamp) {
 					t.Errorf("Timestamp = %v, want %v", res.Timestamp, want.Timestamp)
@@ -164,6 +222,9 @@ func TestConformance(t *testing.T) {
 				}
 			})
 			t.Run("tampered body", func(t *testing.T) {
+				if c.bodyUnsigned {
+					t.Skip("the scheme does not sign the body")
+				}
 				r := c.signed(t, c.sign[0], body, testNow)
 				r.Body = append([]byte(nil), body...)
 				r.Body[len(r.Body)-4] ^= 1
@@ -225,15 +286,17 @@ func TestConformance(t *testing.T) {
 			}
 			t.Run("window", func(t *testing.T) {
 				v := c.verifier(t, c.verify[0])
+				tol := cmp.Or(c.window, DefaultTolerance)
+				past := int64((tol + time.Second) / time.Second)
 				for _, tt := range []struct {
 					skew time.Duration // verifier clock minus signing time
 					want string        // "" when accepted
 				}{
 					{0, ""},
-					{DefaultTolerance, ""},
-					{-DefaultTolerance, ""},
-					{DefaultTolerance + time.Second, "is 301s old, outside the 5m0s window"},
-					{-DefaultTolerance - time.Second, "is 301s in the future, outside the 5m0s window"},
+					{tol, ""},
+					{-tol, ""},
+					{tol + time.Second, fmt.Sprintf("is %ds old, outside the %v window", past, tol)},
+					{-tol - time.Second, fmt.Sprintf("is %ds in the future, outside the %v window", past, tol)},
 				} {
 					r := c.signed(t, c.sign[0], body, testNow)
 					r.Now = testNow.Add(tt.skew)
@@ -278,8 +341,8 @@ func TestConformance(t *testing.T) {
 // BenchmarkVerify measures one verification of a signed 2 KiB event per
 // provider, including the result fields each extracts.
 func BenchmarkVerify(b *testing.B) {
-	body := testEvent(2 << 10)
 	for _, c := range providerCases() {
+		body := c.eventBody(2 << 10)
 		b.Run(c.name, func(b *testing.B) {
 			v := c.verifier(b, c.verify[0])
 			r := c.signed(b, c.sign[0], body, testNow)
@@ -294,7 +357,7 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	b.Run("none", func(b *testing.B) {
 		v, _ := noneProvider.New(config.Source{Provider: "none"})
-		r := &Request{Header: http.Header{}, Body: body, Now: testNow}
+		r := &Request{Header: http.Header{}, Body: testEvent(2 << 10), Now: testNow}
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := v.Verify(r); err != nil {

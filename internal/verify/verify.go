@@ -78,6 +78,9 @@ type SignOptions struct {
 	// configures; nil means SHA-256, hex, header X-Signature, content "{body}".
 	// Other providers ignore it.
 	HMAC *config.HMAC
+	// Token is the header provider "token" sends the secret in; nil means
+	// "Authorization: Bearer <secret>". Other providers ignore it.
+	Token *config.HeaderToken
 }
 
 // Provider describes one signature scheme.
@@ -149,11 +152,17 @@ func clip(s string) string {
 
 // tolerance returns the source's timestamp window, or DefaultTolerance.
 func tolerance(src config.Source) (time.Duration, error) {
+	return toleranceOr(src, DefaultTolerance)
+}
+
+// toleranceOr returns the source's timestamp window, or def when the source
+// sets none (config leaves an absent tolerance zero for this reason).
+func toleranceOr(src config.Source, def time.Duration) (time.Duration, error) {
 	d := src.Tolerance.D()
 	if d < 0 {
 		return 0, fmt.Errorf("tolerance: must not be negative, got %v", d)
 	}
-	return cmp.Or(d, DefaultTolerance), nil
+	return cmp.Or(d, def), nil
 }
 
 // requireSecrets checks that the source has at least one non-empty secret.

@@ -72,6 +72,13 @@ func (v vector) source(provider string) config.Source {
 // the source pick builds for it, and returns how many ran.
 func runVectors(t *testing.T, pick func(vector) (config.Source, bool)) int {
 	t.Helper()
+	return runVectorsWith(t, pick, nil)
+}
+
+// runVectorsWith is runVectors with a hook that adjusts each request before
+// it is verified (a clock the vector file does not carry, say).
+func runVectorsWith(t *testing.T, pick func(vector) (config.Source, bool), prep func(vector, *Request)) int {
+	t.Helper()
 	n := 0
 	for _, vec := range loadVectors(t) {
 		src, ok := pick(vec)
@@ -88,7 +95,11 @@ func runVectors(t *testing.T, pick func(vector) (config.Source, bool)) int {
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
-			res, err := ver.Verify(vec.request())
+			r := vec.request()
+			if prep != nil {
+				prep(vec, r)
+			}
+			res, err := ver.Verify(r)
 			if vec.ExpectedValid {
 				if err != nil {
 					t.Fatalf("Verify: %v, want valid", err)
