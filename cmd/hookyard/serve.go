@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/hookyard/hookyard/internal/deliver"
 	"github.com/hookyard/hookyard/internal/dest"
 	"github.com/hookyard/hookyard/internal/ingest"
+	"github.com/hookyard/hookyard/internal/metrics"
 	"github.com/hookyard/hookyard/internal/store"
 	"github.com/hookyard/hookyard/internal/store/sqlite"
 	"github.com/hookyard/hookyard/internal/verify"
@@ -96,7 +98,13 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) (
 			Concurrency: d.Concurrency, Timeout: d.Timeout.D()})
 	}
 	host, _ := os.Hostname()
-	s.engine = deliver.New(deliver.Config{Store: st, Destinations: dests, Logger: logger,
+	m := metrics.New()
+	var destNames []string
+	for _, d := range cfg.Destinations {
+		destNames = append(destNames, d.Name)
+	}
+	m.RegisterQueue(st, destNames, logger)
+	s.engine = deliver.New(deliver.Config{Store: st, Destinations: dests, Logger: logger, Observer: m,
 		Owner: host + ":" + strconv.Itoa(os.Getpid()), Grace: cfg.Server.ShutdownTimeout.D()})
 
 	sources, err := ingestSources(cfg)
@@ -105,13 +113,14 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) (
 	}
 	ing := ingest.New(ingest.Config{Sources: sources, Store: st, Waker: s.engine,
 		MaxBodyBytes: cfg.Server.MaxBodyBytes, MaxJSONDepth: cfg.Server.MaxJSONDepth,
-		MaxInFlight: cfg.Server.MaxInFlight, Logger: logger})
+		MaxInFlight: cfg.Server.MaxInFlight, Logger: logger, Observer: m})
 
 	pub := http.NewServeMux()
 	pub.Handle("POST /ingest/{source}", ing)
 	s.health(pub)
 	adm := http.NewServeMux()
 	adm.Handle("/api/", api.New(api.Config{Store: st, Tokens: cfg.Admin.Tokens, Logger: logger, Wake: s.engine.WakeAll}))
+	adm.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
 	s.health(adm)
 
 	sv := cfg.Server

@@ -39,6 +39,27 @@ type Waker interface {
 	Wake(destination string)
 }
 
+// Observer is told the outcome of every request (metrics); optional.
+type Observer interface {
+	Ingested(source, outcome string, took time.Duration, secretIndex int, topic string)
+}
+
+// Outcomes reported to the Observer.
+const (
+	OutcomeAccepted    = "accepted"
+	OutcomeDuplicate   = "duplicate"
+	OutcomeSignature   = "signature"
+	OutcomeIP          = "ip"
+	OutcomeRateLimited = "rate_limited"
+	OutcomeTooLarge    = "too_large"
+	OutcomeSchema      = "schema"
+	OutcomeInvalid     = "invalid"
+	OutcomeUnavailable = "unavailable"
+	OutcomeBusy        = "busy"
+	OutcomeHandshake   = "handshake"
+	OutcomeUnknown     = "unknown_source"
+)
+
 // Source is one configured ingest endpoint.
 type Source struct {
 	Name     string
@@ -79,6 +100,7 @@ type Config struct {
 	MaxInFlight int
 	Logger      *slog.Logger
 	Now         func() time.Time
+	Observer    Observer // optional
 }
 
 // Handler serves POST /ingest/{source}.
@@ -91,6 +113,7 @@ type Handler struct {
 	slots   chan struct{}
 	log     *slog.Logger
 	now     func() time.Time
+	obs     Observer
 }
 
 // New returns a Handler.
@@ -102,6 +125,7 @@ func New(cfg Config) *Handler {
 		max:     cfg.MaxBodyBytes,
 		log:     cfg.Logger,
 		now:     cfg.Now,
+		obs:     cfg.Observer,
 	}
 	if h.max <= 0 {
 		h.max = 1 << 20
@@ -130,9 +154,16 @@ type Response struct {
 // ServeHTTP handles one inbound webhook. Register it for
 // "POST /ingest/{source}".
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := h.now()
 	name := r.PathValue("source")
 	src, ok := h.sources[name]
+	// The label is the configured name, never a caller-chosen path segment.
+	label, outcome, secret, topic := name, OutcomeInvalid, -1, ""
+	if h.obs != nil {
+		defer func() { h.obs.Ingested(label, outcome, h.now().Sub(start), secret, topic) }()
+	}
 	if !ok {
+		label, outcome = "", OutcomeUnknown
 		problem(w, http.StatusNotFound, "Unknown source",
 			fmt.Sprintf("no source named %q is configured; POST to /ingest/{source} with a configured source name", name))
 		return
@@ -141,6 +172,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case h.slots <- struct{}{}:
 		defer func() { <-h.slots }()
 	default:
+		outcome = OutcomeBusy
 		w.Header().Set("Retry-After", "1")
 		problem(w, http.StatusServiceUnavailable, "Too many requests in flight",
 			"hookyard is at its limit of concurrent ingest requests; retry shortly")
@@ -148,6 +180,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if src.IP != nil {
 		if addr, ok := src.IP.allowed(r); !ok {
+			outcome = OutcomeIP
 			h.log.Info("client address not allowed", "source", src.Name, "client", addr.String())
 			problem(w, http.StatusForbidden, "Client address not allowed",
 				fmt.Sprintf("source %q does not accept requests from %s", src.Name, addr))
@@ -157,6 +190,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	now := h.now()
 	if src.Limiter != nil {
 		if ok, wait := src.Limiter.Allow(now); !ok {
+			outcome = OutcomeRateLimited
 			w.Header().Set("Retry-After", strconv.Itoa(int(max(1, (wait+time.Second-1)/time.Second))))
 			problem(w, http.StatusTooManyRequests, "Rate limit exceeded",
 				fmt.Sprintf("source %q is over its request rate limit; retry after the Retry-After delay", src.Name))
@@ -175,6 +209,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		switch {
 		case errors.Is(err, webhook.ErrTooLarge):
+			outcome = OutcomeTooLarge
 			w.Header().Set("Connection", "close")
 			problem(w, http.StatusRequestEntityTooLarge, "Body too large",
 				fmt.Sprintf("the body exceeds this source's limit of %d bytes (after decompression)", h.max))
@@ -188,11 +223,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := src.Verifier.Verify(&verify.Request{Header: r.Header, Body: body, URL: src.URL, Now: now})
 	if err != nil {
+		outcome = OutcomeSignature
 		h.log.Debug("signature rejected", "source", src.Name, "size", len(body), "error", err.Error())
 		problem(w, http.StatusUnauthorized, "Signature verification failed", err.Error())
 		return
 	}
+	secret = res.SecretIndex
 	if hs := res.Handshake; hs != nil {
+		outcome = OutcomeHandshake
 		h.log.Debug("provider handshake answered", "source", src.Name)
 		w.Header().Set("Content-Type", cmp.Or(hs.ContentType, "text/plain; charset=utf-8"))
 		w.WriteHeader(cmp.Or(hs.Status, http.StatusOK))
@@ -210,6 +248,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Body:       body,
 	}
 	if status, title, reason := h.validate(src, ev); status != 0 {
+		outcome = OutcomeInvalid
+		if status == http.StatusUnprocessableEntity {
+			outcome = OutcomeSchema
+		}
 		h.quarantine(w, r, ev, status, title, reason)
 		return
 	}
@@ -224,6 +266,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	out, err := h.store.Ingest(r.Context(), ev, ds)
 	if err != nil {
+		outcome = OutcomeUnavailable
 		h.log.Error("ingest not stored", "source", src.Name, "size", len(body), "error", err.Error())
 		w.Header().Set("Retry-After", "5")
 		problem(w, http.StatusServiceUnavailable, "Not stored",
@@ -236,8 +279,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	status := http.StatusAccepted
+	outcome, topic = OutcomeAccepted, ev.Topic
 	if out.Duplicate {
-		status = http.StatusOK
+		status, outcome = http.StatusOK, OutcomeDuplicate
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -75,6 +75,10 @@ type Store interface {
 	// unless f.WithBody.
 	QuarantineList(ctx context.Context, f QuarantineFilter) (qs []webhook.Quarantined, next string, err error)
 
+	// QueueStats reports the live work and dead letters of every
+	// destination that has any, for metrics and alerts.
+	QueueStats(ctx context.Context, now time.Time) ([]QueueStat, error)
+
 	// Ping checks that the store can write (readiness).
 	Ping(ctx context.Context) error
 	// Close flushes pending writes and releases the database.
@@ -117,6 +121,16 @@ type EventFilter struct {
 	Until    time.Time
 	Cursor   string
 	Limit    int // default 50, at most 1000
+}
+
+// QueueStat is one destination's queue at a moment.
+type QueueStat struct {
+	Destination string
+	Due         int       // pending and due now (waiting for a worker)
+	Scheduled   int       // pending, waiting for a retry time
+	InFlight    int       // leased by a worker
+	Dead        int       // dead-lettered
+	OldestDue   time.Time // due time of the oldest due delivery; zero if none
 }
 
 // QuarantineFilter narrows QuarantineList.

@@ -71,7 +71,8 @@ type Delivery struct {
 	OrderingKey    string
 	Attempts       int // attempts used in the current budget (reset by replay)
 	MaxAttempts    int
-	NextAttemptAt  time.Time
+	NextAttemptAt  time.Time // next attempt while pending; lease expiry while in flight
+	ReadyAt        time.Time // when the current attempt became due (unchanged by a claim)
 	LeaseOwner     string
 	LeaseToken     int64 // fencing token: incremented by every claim
 	LastError      string

@@ -22,7 +22,7 @@ type stmts struct {
 }
 
 const deliverySelect = `id, event_id, destination, route, state, priority, ordering_key, attempts,
-	max_attempts, due_at, lease_owner, lease_token, last_error, last_error_class, created_at,
+	max_attempts, due_at, ready_at, lease_owner, lease_token, last_error, last_error_class, created_at,
 	updated_at, completed_at`
 
 func (s *Store) prepare(ctx context.Context) error {
@@ -52,12 +52,12 @@ func (s *Store) prepare(ctx context.Context) error {
 			last_error = '', last_error_class = '', updated_at = ?, completed_at = ?
 			WHERE id = ? AND lease_token = ? AND state = 'inflight'`),
 		retry: p(`UPDATE deliveries SET state = 'pending', attempts = attempts + 1, lease_owner = '',
-			due_at = ?, last_error = ?, last_error_class = ?, updated_at = ?
+			due_at = ?, ready_at = ?, last_error = ?, last_error_class = ?, updated_at = ?
 			WHERE id = ? AND lease_token = ? AND state = 'inflight'`),
 		dead: p(`UPDATE deliveries SET state = 'dead', attempts = attempts + 1, lease_owner = '',
 			last_error = ?, last_error_class = ?, updated_at = ?, completed_at = ?
 			WHERE id = ? AND lease_token = ? AND state = 'inflight'`),
-		release: p(`UPDATE deliveries SET state = 'pending', lease_owner = '', due_at = ?, updated_at = ?
+		release: p(`UPDATE deliveries SET state = 'pending', lease_owner = '', due_at = ?, ready_at = ?, updated_at = ?
 			WHERE id = ? AND lease_token = ? AND state = 'inflight'`),
 		insertAttempt: p(`INSERT INTO attempts (delivery_id, number, started_at, duration_us, status_code,
 			error_class, error, response_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -211,7 +211,7 @@ func (s *Store) DeliverySucceed(ctx context.Context, id string, token int64, a w
 func (s *Store) DeliveryRetry(ctx context.Context, id string, token int64, a webhook.Attempt, next time.Time) error {
 	now := micros(s.now())
 	return s.fenced(ctx, id, &a, func(ctx context.Context) (sql.Result, error) {
-		return s.st.retry.ExecContext(ctx, micros(next), truncate(a.Error, 1024), a.ErrorClass, now, id, token)
+		return s.st.retry.ExecContext(ctx, micros(next), micros(next), truncate(a.Error, 1024), a.ErrorClass, now, id, token)
 	})
 }
 
@@ -228,7 +228,7 @@ func (s *Store) DeliveryRelease(ctx context.Context, id string, token int64) err
 	now := micros(s.now())
 	lost := false
 	err := s.write(ctx, 64, func(ctx context.Context) error {
-		r, err := s.st.release.ExecContext(ctx, now, now, id, token)
+		r, err := s.st.release.ExecContext(ctx, now, now, now, id, token)
 		if err != nil {
 			return err
 		}
@@ -244,9 +244,9 @@ func (s *Store) DeliveryRelease(ctx context.Context, id string, token int64) err
 
 // DeliveryReplay implements store.Store.
 func (s *Store) DeliveryReplay(ctx context.Context, ids []string, now time.Time) (int, error) {
-	return s.bulkUpdate(ctx, ids, `UPDATE deliveries SET state = 'pending', attempts = 0, due_at = ?,
+	return s.bulkUpdate(ctx, ids, `UPDATE deliveries SET state = 'pending', attempts = 0, due_at = ?, ready_at = ?,
 		lease_owner = '', updated_at = ?, completed_at = 0
-		WHERE state IN ('dead', 'cancelled', 'succeeded') AND id IN (%s)`, micros(now), micros(now))
+		WHERE state IN ('dead', 'cancelled', 'succeeded') AND id IN (%s)`, micros(now), micros(now), micros(now))
 }
 
 // DeliveryCancel implements store.Store.
@@ -294,15 +294,16 @@ type scanner interface{ Scan(dest ...any) error }
 func scanDelivery(r scanner) (webhook.Delivery, error) {
 	var d webhook.Delivery
 	var state string
-	var due, created, updated, completed int64
+	var due, ready, created, updated, completed int64
 	err := r.Scan(&d.ID, &d.EventID, &d.Destination, &d.Route, &state, &d.Priority, &d.OrderingKey,
-		&d.Attempts, &d.MaxAttempts, &due, &d.LeaseOwner, &d.LeaseToken, &d.LastError, &d.LastErrorClass,
+		&d.Attempts, &d.MaxAttempts, &due, &ready, &d.LeaseOwner, &d.LeaseToken, &d.LastError, &d.LastErrorClass,
 		&created, &updated, &completed)
 	if err != nil {
 		return d, err
 	}
 	d.State = webhook.State(state)
 	d.NextAttemptAt = fromMicros(due)
+	d.ReadyAt = fromMicros(ready)
 	d.CreatedAt, d.UpdatedAt, d.CompletedAt = fromMicros(created), fromMicros(updated), fromMicros(completed)
 	return d, nil
 }

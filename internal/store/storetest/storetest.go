@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		{"NotFound", testNotFound},
 		{"Ping", testPing},
 		{"Quarantine", testQuarantine},
+		{"QueueStats", testQueueStats},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -362,6 +363,9 @@ func testRetryThenSucceed(t *testing.T, s store.Store) {
 		if c.Delivery.Attempts != i-1 {
 			t.Fatalf("attempts before try %d = %d", i, c.Delivery.Attempts)
 		}
+		if !c.Delivery.ReadyAt.Equal(now) {
+			t.Fatalf("try %d: ReadyAt = %v, want the due time %v (kept through the claim)", i, c.Delivery.ReadyAt, now)
+		}
 		next := now.Add(time.Duration(i) * time.Minute)
 		a := attempt(i, 500, webhook.ClassHTTP5xx)
 		a.Error = "HTTP 500"
@@ -589,5 +593,44 @@ func testQuarantine(t *testing.T, s store.Store) {
 	}
 	if n, _ := s.DeliveryCount(ctx, store.DeliveryFilter{}); n != 0 {
 		t.Fatalf("quarantine created %d deliveries", n)
+	}
+}
+
+func testQueueStats(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if qs, err := s.QueueStats(ctx, t0); err != nil || len(qs) != 0 {
+		t.Fatalf("empty store: %+v, %v", qs, err)
+	}
+	for i := 0; i < 5; i++ {
+		mustIngest(t, s, event("shop", fmt.Sprint("s", i), t0.Add(time.Duration(i)*time.Second)), route("oms", 1), route("crm", 1))
+	}
+	// oms: one in flight, one retrying later, one dead, two due.
+	cs := claim(t, s, "oms", 3, t0.Add(10*time.Second))
+	if len(cs) != 3 {
+		t.Fatalf("claimed %d", len(cs))
+	}
+	if err := s.DeliveryRetry(ctx, cs[1].Delivery.ID, cs[1].Delivery.LeaseToken, attempt(1, 500, webhook.ClassHTTP5xx), t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeliveryDead(ctx, cs[2].Delivery.ID, cs[2].Delivery.LeaseToken, attempt(1, 400, webhook.ClassHTTP4xx)); err != nil {
+		t.Fatal(err)
+	}
+	qs, err := s.QueueStats(ctx, t0.Add(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.QueueStat{
+		{Destination: "crm", Due: 5, OldestDue: t0},
+		{Destination: "oms", Due: 2, Scheduled: 1, InFlight: 1, Dead: 1, OldestDue: t0.Add(3 * time.Second)},
+	}
+	if len(qs) != 2 {
+		t.Fatalf("stats = %+v", qs)
+	}
+	for i := range want {
+		g := qs[i]
+		if g.Destination != want[i].Destination || g.Due != want[i].Due || g.Scheduled != want[i].Scheduled ||
+			g.InFlight != want[i].InFlight || g.Dead != want[i].Dead || !g.OldestDue.Equal(want[i].OldestDue) {
+			t.Errorf("stats[%d] = %+v, want %+v", i, g, want[i])
+		}
 	}
 }

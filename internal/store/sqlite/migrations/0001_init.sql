@@ -28,6 +28,7 @@ CREATE TABLE deliveries (
     attempts         INTEGER NOT NULL DEFAULT 0,
     max_attempts     INTEGER NOT NULL,
     due_at           INTEGER NOT NULL,
+    ready_at         INTEGER NOT NULL, -- when the current attempt became due (kept through a claim)
     lease_owner      TEXT NOT NULL DEFAULT '',
     lease_token      INTEGER NOT NULL DEFAULT 0,
     last_error       TEXT NOT NULL DEFAULT '',
