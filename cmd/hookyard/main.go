@@ -47,6 +47,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the gateway (ingest, delivery, admin API)", cmdServe},
 		{"send", "sign a payload exactly as a provider would and POST it", cmdSend},
+		{"bench", "drive signed load at a running instance and report latency", cmdBench},
 		{"events", "list or show stored events (admin API)", cmdEvents},
 		{"dlq", "list or replay dead-lettered deliveries (admin API)", cmdDLQ},
 		{"migrate", "apply database migrations and exit", cmdMigrate},

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -49,8 +50,10 @@ func BenchmarkIngest(b *testing.B) {
 	}
 }
 
-// BenchmarkClaimComplete measures the queue: claim batches of 32 and mark
-// each succeeded, from 4 concurrent workers, over a pre-filled queue.
+// BenchmarkClaimComplete measures the queue as the delivery engine drives
+// it: 32 concurrent workers (2 × GOMAXPROCS × 16, like two destinations at
+// the default concurrency) each claim up to 4 deliveries and mark each
+// succeeded, over a pre-filled queue.
 func BenchmarkClaimComplete(b *testing.B) {
 	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "b.db"), sqlite.Config{})
 	if err != nil {
@@ -58,19 +61,28 @@ func BenchmarkClaimComplete(b *testing.B) {
 	}
 	defer st.Close()
 	now := time.Now()
-	for i := 0; i < b.N; i++ {
-		ev := &webhook.Event{ID: webhook.NewID("evt_", now), Source: "shop", Provider: "shopify",
-			DedupKey: fmt.Sprint("k", i), ReceivedAt: now, Headers: http.Header{}, Body: []byte(`{}`)}
-		if _, err := st.Ingest(context.Background(), ev, []webhook.NewDelivery{{Destination: "oms", Route: "r", MaxAttempts: 5}}); err != nil {
-			b.Fatal(err)
-		}
+	var wg sync.WaitGroup
+	for w := 0; w < 64; w++ { // fill concurrently so group commit keeps setup short
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < b.N; i += 64 {
+				ev := &webhook.Event{ID: webhook.NewID("evt_", now), Source: "shop", Provider: "shopify",
+					DedupKey: fmt.Sprint("k", i), ReceivedAt: now, Headers: http.Header{}, Body: []byte(`{}`)}
+				if _, err := st.Ingest(context.Background(), ev, []webhook.NewDelivery{{Destination: "oms", Route: "r", MaxAttempts: 5}}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
 	}
+	wg.Wait()
 	b.ResetTimer()
-	b.SetParallelism(2)
+	b.SetParallelism(16)
 	b.RunParallel(func(pb *testing.PB) {
 		for {
 			cs, err := st.DeliveryClaim(context.Background(), store.ClaimParams{Destination: "oms", Owner: "b",
-				Limit: 32, Lease: time.Minute, Now: time.Now()})
+				Limit: 4, Lease: time.Minute, Now: time.Now()})
 			if err != nil {
 				b.Error(err)
 				return
