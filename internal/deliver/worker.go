@@ -165,6 +165,12 @@ func (p *dispatcher) loop(ctx, hard context.Context, inflight *sync.WaitGroup) {
 	slots := make(chan struct{}, p.d.Concurrency)
 	freed := make(chan struct{}, 1)
 	errBackoff := 100 * time.Millisecond
+	// Claims are coalesced: with work in flight, wait (briefly) until a
+	// quarter of the slots are free, so one claim statement leases several
+	// deliveries instead of one per finished send.
+	minClaim := max(1, p.d.Concurrency/4)
+	coalesce := time.NewTimer(time.Hour)
+	coalesce.Stop()
 	for ctx.Err() == nil {
 		free := p.d.Concurrency - len(slots)
 		if free == 0 {
@@ -173,6 +179,17 @@ func (p *dispatcher) loop(ctx, hard context.Context, inflight *sync.WaitGroup) {
 			case <-ctx.Done():
 			}
 			continue
+		}
+		if free < minClaim && len(slots) > 0 {
+			coalesce.Reset(2 * time.Millisecond)
+			select {
+			case <-freed:
+				coalesce.Stop()
+				continue
+			case <-coalesce.C:
+			case <-ctx.Done():
+				continue
+			}
 		}
 		now := p.e.cfg.Now()
 		cs, err := p.e.cfg.Store.DeliveryClaim(ctx, store.ClaimParams{
