@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookyard/hookyard/internal/outcome"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
@@ -149,45 +150,19 @@ func isTimeout(err error) bool {
 
 // Error is an outcome a sender (or a transform) states explicitly instead
 // of leaving it to Classify's reading of the error. It may be wrapped;
-// Classify finds it with errors.As.
-type Error struct {
-	Err        error
-	Permanent  bool          // dead-letter without retrying
-	RetryAfter time.Duration // retry no sooner than this; ignored when Permanent
-	Class      string        // webhook.Class* to record; "" lets Classify choose
-}
-
-func (e *Error) Error() string {
-	switch {
-	case e.Permanent:
-		return "permanent: " + e.errString()
-	case e.RetryAfter > 0:
-		return fmt.Sprintf("retry after %v: %s", e.RetryAfter, e.errString())
-	}
-	return e.errString()
-}
-
-func (e *Error) errString() string {
-	if e.Err == nil {
-		return "delivery failed"
-	}
-	return e.Err.Error()
-}
-
-func (e *Error) Unwrap() error { return e.Err }
+// Classify finds it with errors.As. It is outcome.Error, so that senders
+// can state outcomes without importing this package.
+type Error = outcome.Error
 
 // Permanent marks err as a failure that retrying cannot fix: the delivery
 // is dead-lettered at once. A nil err still yields a non-nil error.
-func Permanent(err error) error { return &Error{Err: err, Permanent: true} }
+func Permanent(err error) error { return outcome.Permanent(err) }
 
 // RetryAfter marks err as a failure to retry no sooner than d from now
 // (clamped to [0, MaxRetryAfter] by Classify). A nil err still yields a
 // non-nil error.
-func RetryAfter(d time.Duration, err error) error { return &Error{Err: err, RetryAfter: d} }
+func RetryAfter(d time.Duration, err error) error { return outcome.RetryAfter(d, err) }
 
 // IsPermanent reports whether err, or an error it wraps, was marked
 // permanent.
-func IsPermanent(err error) bool {
-	e, ok := errors.AsType[*Error](err)
-	return ok && e.Permanent
-}
+func IsPermanent(err error) bool { return outcome.IsPermanent(err) }

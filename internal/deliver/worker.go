@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hookyard/hookyard/internal/dest"
@@ -44,6 +45,10 @@ type Destination struct {
 	Policy      Policy
 	Concurrency int           // in-flight sends; default 16
 	Timeout     time.Duration // per attempt, used to size the lease; default 15s
+	// HighReserve is how many of the Concurrency slots only high-priority
+	// deliveries may use, so a backlog of normal work cannot delay them;
+	// default a quarter (none when Concurrency is 1).
+	HighReserve int
 }
 
 // Observer is told about every recorded attempt (metrics hook); optional.
@@ -109,6 +114,10 @@ func New(cfg Config) *Engine {
 		if d.Timeout <= 0 {
 			d.Timeout = 15 * time.Second
 		}
+		if d.HighReserve <= 0 {
+			d.HighReserve = d.Concurrency / 4
+		}
+		d.HighReserve = min(d.HighReserve, d.Concurrency-1)
 		e.dests[d.Name] = &dispatcher{e: e, d: d, wake: make(chan struct{}, 1),
 			lease: d.Timeout + 30*time.Second}
 	}
@@ -163,12 +172,14 @@ func (e *Engine) Run(ctx context.Context) error {
 
 func (p *dispatcher) loop(ctx, hard context.Context, inflight *sync.WaitGroup) {
 	slots := make(chan struct{}, p.d.Concurrency)
+	var lowerInFlight atomic.Int64 // in-flight normal and low deliveries
 	freed := make(chan struct{}, 1)
 	errBackoff := 100 * time.Millisecond
 	// Claims are coalesced: with work in flight, wait (briefly) until a
 	// quarter of the slots are free, so one claim statement leases several
 	// deliveries instead of one per finished send.
 	minClaim := max(1, p.d.Concurrency/4)
+	round := 0
 	coalesce := time.NewTimer(time.Hour)
 	coalesce.Stop()
 	for ctx.Err() == nil {
@@ -191,9 +202,21 @@ func (p *dispatcher) loop(ctx, hard context.Context, inflight *sync.WaitGroup) {
 				continue
 			}
 		}
+		// Tiers: normal and low work may use all but the reserved slots;
+		// when those are taken, only high work is claimed. Every eighth
+		// round starts with one low delivery, so low never starves.
 		now := p.e.cfg.Now()
-		cs, err := p.e.cfg.Store.DeliveryClaim(ctx, store.ClaimParams{
-			Destination: p.d.Name, Owner: p.e.cfg.Owner, Limit: free, Lease: p.lease, Now: now})
+		lowerFree := p.d.Concurrency - p.d.HighReserve - int(lowerInFlight.Load())
+		params := store.ClaimParams{Destination: p.d.Name, Owner: p.e.cfg.Owner, Limit: free, Lease: p.lease, Now: now}
+		if lowerFree <= 0 {
+			params.Tiers = store.TierHigh
+		} else {
+			params.Limit = min(free, lowerFree)
+			if round++; round%8 == 0 {
+				params.Tiers, params.Limit = store.TierLow, 1
+			}
+		}
+		cs, err := p.e.cfg.Store.DeliveryClaim(ctx, params)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -207,9 +230,16 @@ func (p *dispatcher) loop(ctx, hard context.Context, inflight *sync.WaitGroup) {
 		for i := range cs {
 			slots <- struct{}{}
 			inflight.Add(1)
+			lower := cs[i].Delivery.Priority != webhook.PriorityHigh
+			if lower {
+				lowerInFlight.Add(1)
+			}
 			go func(c *webhook.Claimed) {
 				defer inflight.Done()
 				p.process(hard, c)
+				if lower {
+					lowerInFlight.Add(-1)
+				}
 				<-slots
 				select {
 				case freed <- struct{}{}:
@@ -217,7 +247,20 @@ func (p *dispatcher) loop(ctx, hard context.Context, inflight *sync.WaitGroup) {
 				}
 			}(&cs[i])
 		}
-		if len(cs) > 0 {
+		if len(cs) > 0 || params.Tiers == store.TierLow {
+			continue
+		}
+		if params.Tiers == store.TierHigh {
+			// Lower slots are full and no high work is due: wait for a slot
+			// to free or for new (possibly high) work.
+			t := time.NewTimer(p.e.cfg.IdlePoll)
+			select {
+			case <-freed:
+			case <-p.wake:
+			case <-t.C:
+			case <-ctx.Done():
+			}
+			t.Stop()
 			continue
 		}
 		// Nothing due: sleep until the next known due time, a wake-up from

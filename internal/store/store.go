@@ -98,7 +98,18 @@ type ClaimParams struct {
 	Limit       int
 	Lease       time.Duration
 	Now         time.Time
+	// Tiers restricts the priority tiers claimed: bit p set claims
+	// priority p (TierHigh|TierNormal|TierLow). Zero claims every tier.
+	Tiers uint8
 }
+
+// Priority tier bits for ClaimParams.Tiers.
+const (
+	TierHigh   uint8 = 1 << webhook.PriorityHigh
+	TierNormal uint8 = 1 << webhook.PriorityNormal
+	TierLow    uint8 = 1 << webhook.PriorityLow
+	TierAll          = TierHigh | TierNormal | TierLow
+)
 
 // DeliveryFilter narrows DeliveryList and DeliveryCount. Zero fields match all.
 type DeliveryFilter struct {

@@ -32,3 +32,20 @@ func TestNewIDUnique(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+func TestNewIDMonotonicWithinMillisecond(t *testing.T) {
+	now := time.Now()
+	prev := NewID("", now)
+	for i := 0; i < 10000; i++ {
+		id := NewID("", now) // the same millisecond every time
+		if id <= prev {
+			t.Fatalf("id %q does not sort after %q", id, prev)
+		}
+		prev = id
+	}
+	// An id for an earlier time carries that time.
+	early := now.Add(-time.Hour)
+	if id := NewID("", early); id >= NewIDBound("", early, true) || id < NewIDBound("", early, false) {
+		t.Fatalf("id %q for an earlier time is outside its millisecond", id)
+	}
+}

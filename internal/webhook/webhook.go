@@ -56,8 +56,16 @@ type NewDelivery struct {
 	Destination string
 	Route       string
 	Priority    int
+	// OrderingKey, when set, makes deliveries with the same key reach the
+	// destination one at a time, in the order received.
 	OrderingKey string
+	// BlockOnDead makes a dead-lettered delivery hold back the later
+	// deliveries of its ordering key until it is replayed or cancelled
+	// (on_dead: block); by default the key moves on (skip).
+	BlockOnDead bool
 	MaxAttempts int
+	// Version is the hash of the route and transform that produced it.
+	Version string
 }
 
 // Delivery is one (event, route → destination) unit of work: the queue row.
@@ -69,6 +77,8 @@ type Delivery struct {
 	State          State
 	Priority       int
 	OrderingKey    string
+	BlockOnDead    bool
+	Version        string
 	Attempts       int // attempts used in the current budget (reset by replay)
 	MaxAttempts    int
 	NextAttemptAt  time.Time // next attempt while pending; lease expiry while in flight

@@ -21,7 +21,7 @@ type stmts struct {
 	insertAttempt, ping                  *sql.Stmt
 }
 
-const deliverySelect = `id, event_id, destination, route, state, priority, ordering_key, attempts,
+const deliverySelect = `id, event_id, destination, route, state, priority, ordering_key, order_block, version, attempts,
 	max_attempts, due_at, ready_at, lease_owner, lease_token, last_error, last_error_class, created_at,
 	updated_at, completed_at`
 
@@ -42,11 +42,19 @@ func (s *Store) prepare(ctx context.Context) error {
 		findEvent: p(`SELECT id FROM events WHERE source = ? AND dedup_key = ?`),
 		// Claim: due pending work and expired leases, highest priority then
 		// oldest due first; every claim bumps the fencing token.
+		// A delivery with an ordering key is claimable only while no
+		// earlier live (or blocking dead) delivery of its key exists.
 		claim: p(`UPDATE deliveries SET state = 'inflight', lease_owner = ?, lease_token = lease_token + 1,
 			due_at = ?, updated_at = ?
-			WHERE id IN (SELECT id FROM deliveries INDEXED BY deliveries_claim
-				WHERE destination = ? AND state IN ('pending', 'inflight') AND due_at <= ?
-				ORDER BY priority, due_at LIMIT ?)
+			WHERE id IN (SELECT d.id FROM deliveries d INDEXED BY deliveries_claim
+				WHERE d.destination = ? AND d.state IN ('pending', 'inflight') AND d.due_at <= ?
+				AND ((? >> d.priority) & 1) = 1
+				AND (d.ordering_key = '' OR NOT EXISTS (
+					SELECT 1 FROM deliveries h INDEXED BY deliveries_order
+					WHERE h.destination = d.destination AND h.ordering_key = d.ordering_key AND h.id < d.id
+					AND h.ordering_key != ''
+					AND (h.state IN ('pending', 'inflight') OR (h.state = 'dead' AND h.order_block = 1))))
+				ORDER BY d.priority, d.due_at LIMIT ?)
 			RETURNING ` + deliverySelect),
 		succeed: p(`UPDATE deliveries SET state = 'succeeded', attempts = attempts + 1, lease_owner = '',
 			last_error = '', last_error_class = '', updated_at = ?, completed_at = ?
@@ -72,11 +80,15 @@ func (s *Store) DeliveryClaim(ctx context.Context, p store.ClaimParams) ([]webho
 		p.Limit = 1
 	}
 	now := micros(p.Now)
+	tiers := p.Tiers
+	if tiers == 0 {
+		tiers = store.TierAll
+	}
 	var ds []webhook.Delivery
 	err := s.write(ctx, 64, func(ctx context.Context) error {
 		ds = ds[:0]
 		rows, err := s.st.claim.QueryContext(ctx, p.Owner, micros(p.Now.Add(p.Lease)), now,
-			p.Destination, now, p.Limit)
+			p.Destination, now, tiers, p.Limit)
 		if err != nil {
 			return err
 		}
@@ -296,7 +308,7 @@ func scanDelivery(r scanner) (webhook.Delivery, error) {
 	var state string
 	var due, ready, created, updated, completed int64
 	err := r.Scan(&d.ID, &d.EventID, &d.Destination, &d.Route, &state, &d.Priority, &d.OrderingKey,
-		&d.Attempts, &d.MaxAttempts, &due, &ready, &d.LeaseOwner, &d.LeaseToken, &d.LastError, &d.LastErrorClass,
+		&d.BlockOnDead, &d.Version, &d.Attempts, &d.MaxAttempts, &due, &ready, &d.LeaseOwner, &d.LeaseToken, &d.LastError, &d.LastErrorClass,
 		&created, &updated, &completed)
 	if err != nil {
 		return d, err

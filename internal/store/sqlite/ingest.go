@@ -100,7 +100,7 @@ func (s *Store) ingestGroup(ctx context.Context, batch []*op) error {
 			return nil
 		}
 		_, err := s.w.ExecContext(ctx, `INSERT INTO deliveries (id, event_id, destination, route, state, priority,
-			ordering_key, max_attempts, due_at, ready_at, created_at, updated_at) VALUES `+rowsOfState(n), dargs...)
+			ordering_key, order_block, version, max_attempts, due_at, ready_at, created_at, updated_at) VALUES `+rowsOfState(n), dargs...)
 		dargs, n = dargs[:0], 0
 		return err
 	}
@@ -118,7 +118,7 @@ func (s *Store) ingestGroup(ctx context.Context, batch []*op) error {
 		recv := micros(in.ev.ReceivedAt)
 		for i, d := range in.ds {
 			dargs = append(dargs, DeliveryID(in.ev.ID, i), in.ev.ID, d.Destination, d.Route, d.Priority,
-				d.OrderingKey, d.MaxAttempts, recv, recv, now, now)
+				d.OrderingKey, d.BlockOnDead, d.Version, d.MaxAttempts, recv, recv, now, now)
 			n++
 			if n == maxRowsPerInsert {
 				if err := flush(); err != nil {
@@ -138,6 +138,6 @@ func rowsOf(n, cols int) string {
 
 // rowsOfState is rowsOf for deliveries, with the constant state 'pending'.
 func rowsOfState(n int) string {
-	one := "(?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?)"
+	one := "(?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	return strings.TrimSuffix(strings.Repeat(one+", ", n), ", ")
 }

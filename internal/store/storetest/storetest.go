@@ -45,6 +45,9 @@ func Run(t *testing.T, open Opener) {
 		{"Ping", testPing},
 		{"Quarantine", testQuarantine},
 		{"QueueStats", testQueueStats},
+		{"OrderingKeyOneAtATime", testOrderingKey},
+		{"OrderingKeyOnDead", testOrderingKeyOnDead},
+		{"ClaimTiers", testClaimTiers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -632,5 +635,116 @@ func testQueueStats(t *testing.T, s store.Store) {
 			g.InFlight != want[i].InFlight || g.Dead != want[i].Dead || !g.OldestDue.Equal(want[i].OldestDue) {
 			t.Errorf("stats[%d] = %+v, want %+v", i, g, want[i])
 		}
+	}
+}
+
+func keyed(dest, key string, block bool) webhook.NewDelivery {
+	return webhook.NewDelivery{Destination: dest, Route: "r", Priority: webhook.PriorityNormal, OrderingKey: key,
+		BlockOnDead: block, MaxAttempts: 5, Version: "v1"}
+}
+
+func testOrderingKey(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	// Order 1 gets three updates, order 2 one; plus one unkeyed event.
+	var ids []string
+	for i, key := range []string{"order-1", "order-2", "order-1", "", "order-1"} {
+		ids = append(ids, mustIngest(t, s, event("shop", fmt.Sprint("o", i), t0.Add(time.Duration(i)*time.Millisecond)), keyed("oms", key, false)).EventID)
+	}
+	got := func(cs []webhook.Claimed) []string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Event.ID)
+		}
+		return out
+	}
+	// Only the head of each key is claimable: order-1's first, order-2, the unkeyed one.
+	first := claim(t, s, "oms", 10, t0.Add(time.Second))
+	if fmt.Sprint(got(first)) != fmt.Sprint([]string{ids[0], ids[1], ids[3]}) {
+		t.Fatalf("first claim = %v, want heads %v", got(first), []string{ids[0], ids[1], ids[3]})
+	}
+	if first[0].Delivery.Version != "v1" || first[0].Delivery.OrderingKey != "order-1" {
+		t.Fatalf("claimed delivery = %+v", first[0].Delivery)
+	}
+	if cs := claim(t, s, "oms", 10, t0.Add(time.Second)); len(cs) != 0 {
+		t.Fatalf("claimed %v while the heads are in flight", got(cs))
+	}
+	// A retry keeps the key blocked until the head succeeds.
+	if err := s.DeliveryRetry(ctx, first[0].Delivery.ID, first[0].Delivery.LeaseToken, attempt(1, 500, webhook.ClassHTTP5xx), t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if cs := claim(t, s, "oms", 10, t0.Add(2*time.Second)); len(cs) != 0 {
+		t.Fatalf("claimed %v behind a retrying head", got(cs))
+	}
+	head := claim(t, s, "oms", 10, t0.Add(time.Minute))
+	if len(head) != 1 || head[0].Event.ID != ids[0] {
+		t.Fatalf("retry claim = %v", got(head))
+	}
+	if err := s.DeliverySucceed(ctx, head[0].Delivery.ID, head[0].Delivery.LeaseToken, attempt(2, 200, "")); err != nil {
+		t.Fatal(err)
+	}
+	next := claim(t, s, "oms", 10, t0.Add(time.Minute))
+	if fmt.Sprint(got(next)) != fmt.Sprint([]string{ids[2]}) {
+		t.Fatalf("after the head succeeded: %v, want %v", got(next), ids[2])
+	}
+}
+
+func testOrderingKeyOnDead(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for _, block := range []bool{false, true} {
+		dest := fmt.Sprint("dest-block-", block)
+		a := mustIngest(t, s, event("shop", dest+"a", t0), keyed(dest, "k", block)).EventID
+		b := mustIngest(t, s, event("shop", dest+"b", t0.Add(time.Millisecond)), keyed(dest, "k", block)).EventID
+		cs := claim(t, s, dest, 10, t0.Add(time.Second))
+		if len(cs) != 1 || cs[0].Event.ID != a {
+			t.Fatalf("block=%v: first claim %+v", block, cs)
+		}
+		if err := s.DeliveryDead(ctx, cs[0].Delivery.ID, cs[0].Delivery.LeaseToken, attempt(1, 400, webhook.ClassHTTP4xx)); err != nil {
+			t.Fatal(err)
+		}
+		cs = claim(t, s, dest, 10, t0.Add(time.Second))
+		switch {
+		case !block && (len(cs) != 1 || cs[0].Event.ID != b):
+			t.Fatalf("on_dead skip: the key did not move on: %+v", cs)
+		case block && len(cs) != 0:
+			t.Fatalf("on_dead block: claimed past a dead head: %+v", cs)
+		}
+		if block {
+			// Replaying the dead head unblocks the key, head first.
+			ds, _, _ := s.DeliveryList(ctx, store.DeliveryFilter{Destination: dest, States: []webhook.State{webhook.StateDead}})
+			if _, err := s.DeliveryReplay(ctx, []string{ds[0].ID}, t0.Add(2*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			cs = claim(t, s, dest, 10, t0.Add(2*time.Second))
+			if len(cs) != 1 || cs[0].Event.ID != a {
+				t.Fatalf("after replay: %+v", cs)
+			}
+		}
+	}
+}
+
+func testClaimTiers(t *testing.T, s store.Store) {
+	high := mustIngest(t, s, event("shop", "th", t0), route("oms", webhook.PriorityHigh)).EventID
+	normal := mustIngest(t, s, event("shop", "tn", t0), route("oms", webhook.PriorityNormal)).EventID
+	low := mustIngest(t, s, event("shop", "tl", t0), route("oms", webhook.PriorityLow)).EventID
+	tier := func(tiers uint8) []string {
+		cs, err := s.DeliveryClaim(context.Background(), store.ClaimParams{Destination: "oms", Owner: "t", Limit: 10,
+			Lease: time.Minute, Now: t0.Add(time.Second), Tiers: tiers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Event.ID)
+		}
+		return out
+	}
+	if got := tier(store.TierLow); fmt.Sprint(got) != fmt.Sprint([]string{low}) {
+		t.Fatalf("low tier = %v", got)
+	}
+	if got := tier(store.TierHigh); fmt.Sprint(got) != fmt.Sprint([]string{high}) {
+		t.Fatalf("high tier = %v", got)
+	}
+	if got := tier(0); fmt.Sprint(got) != fmt.Sprint([]string{normal}) {
+		t.Fatalf("all tiers = %v", got)
 	}
 }

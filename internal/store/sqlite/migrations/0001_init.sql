@@ -25,6 +25,8 @@ CREATE TABLE deliveries (
     state            TEXT NOT NULL,
     priority         INTEGER NOT NULL,
     ordering_key     TEXT NOT NULL DEFAULT '',
+    order_block      INTEGER NOT NULL DEFAULT 0, -- a dead delivery blocks its ordering key (on_dead: block)
+    version          TEXT NOT NULL DEFAULT '',   -- hash of the route + transform that produced it
     attempts         INTEGER NOT NULL DEFAULT 0,
     max_attempts     INTEGER NOT NULL,
     due_at           INTEGER NOT NULL,
@@ -39,6 +41,10 @@ CREATE TABLE deliveries (
 );
 CREATE INDEX deliveries_claim ON deliveries (destination, priority, due_at)
     WHERE state IN ('pending', 'inflight');
+-- Per-key ordering: the live (and blocking dead) deliveries of each
+-- ordering key, so "is there an earlier one?" is one short index probe.
+CREATE INDEX deliveries_order ON deliveries (destination, ordering_key, id)
+    WHERE ordering_key != '' AND (state IN ('pending', 'inflight') OR (state = 'dead' AND order_block = 1));
 -- The dead-letter queue is listed often and is small: a partial index keeps
 -- it fast without taxing every state change of live work.
 CREATE INDEX deliveries_dead ON deliveries (id) WHERE state = 'dead';
