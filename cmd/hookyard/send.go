@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookyard/hookyard/internal/config"
 	"github.com/hookyard/hookyard/internal/verify"
 )
 
@@ -22,6 +23,7 @@ func cmdSend(ctx context.Context, e *env, args []string) error {
 	id := fs.String("id", "", "delivery/event id header value (generated when empty)")
 	target := fs.String("url", "", "where to POST, e.g. http://127.0.0.1:8080/ingest/shop")
 	timeout := fs.Duration("timeout", 10*time.Second, "request timeout")
+	webhookID := fs.String("webhook-id", "", "webhook id, for provider paypal (which signs it; the secret is then a PEM RSA private key)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -50,7 +52,16 @@ func cmdSend(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	header, err := p.Sign(*secret, body, verify.SignOptions{Topic: *topic, ID: *id, Now: time.Now(), URL: *target})
+	o := verify.SignOptions{Topic: *topic, ID: *id, Now: time.Now(), URL: *target}
+	if *webhookID != "" {
+		o.PayPal = &config.PayPal{WebhookID: *webhookID}
+	}
+	var header http.Header
+	if p.SignBody != nil { // the signature travels inside the body (adyen)
+		body, header, err = p.SignBody(*secret, body, o)
+	} else {
+		header, err = p.Sign(*secret, body, o)
+	}
 	if err != nil {
 		return fmt.Errorf("sign: %w", err)
 	}

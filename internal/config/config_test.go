@@ -320,7 +320,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown nested key",
 			yaml: doc("sources:", "  - name: shop", "    provder: shopify", "    secrets: [x]"),
-			want: []string{"config line 3: sources[0].provder: unknown key (want one of name, provider, secrets, tolerance, hmac, notification_url, basic_auth, token, allow_ips, trusted_proxies, rate_limit, rate_burst, schemas)"},
+			want: []string{"config line 3: sources[0].provder: unknown key (want one of name, provider, secrets, tolerance, hmac, notification_url, basic_auth, token, paypal, allow_ips, trusted_proxies, rate_limit, rate_burst, schemas)"},
 		},
 		{
 			name: "duplicate key",
@@ -517,8 +517,8 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name: "unknown destination type",
-			yaml: doc("destinations:", "  - name: d", "    type: kafka"),
-			want: []string{`config line 3: destinations[0].type: unknown destination type "kafka" (want one of http, file)`},
+			yaml: doc("destinations:", "  - name: d", "    type: pigeon"),
+			want: []string{`config line 3: destinations[0].type: unknown destination type "pigeon" (want one of http, file, postgres, mysql, sqlite, nats, amqp, redis, kafka)`},
 		},
 		{
 			name: "header value with CRLF",

@@ -37,6 +37,10 @@ type Server struct {
 	MaxInFlight int `yaml:"max_in_flight"`
 	// TLS serves the public listener over HTTPS when set.
 	TLS *TLS `yaml:"tls,omitempty"`
+	// AllowPrivate lists networks (CIDR or single address) every http
+	// destination may reach despite the SSRF guard; cloud metadata
+	// addresses stay refused.
+	AllowPrivate []string `yaml:"allow_private,omitempty"`
 }
 
 // TLS names a certificate and key (PEM). Both files are re-read when they
@@ -76,14 +80,18 @@ type Source struct {
 	// HMAC configures provider "hmac" (generic scheme).
 	HMAC *HMAC `yaml:"hmac"`
 	// NotificationURL is the URL exactly as registered at the provider, for
-	// schemes that sign it (mandrill, twilio): behind a proxy the request's
+	// schemes that sign it (mandrill, twilio, square): behind a proxy the request's
 	// own URL differs, so it is configured rather than reconstructed.
 	NotificationURL string `yaml:"notification_url,omitempty"`
-	// BasicAuth holds the credentials provider "basic" requires.
+	// BasicAuth holds the credentials provider "basic" requires, and
+	// provider "adyen" also checks when set.
 	BasicAuth *BasicAuth `yaml:"basic_auth,omitempty"`
 	// Token configures provider "token": the header that carries one of
 	// Secrets.
 	Token *HeaderToken `yaml:"token,omitempty"`
+	// PayPal configures provider "paypal", which has no secrets: its
+	// webhook id, and how signatures are checked.
+	PayPal *PayPal `yaml:"paypal,omitempty"`
 	// AllowIPs lists the client networks (CIDR or single address) accepted;
 	// empty accepts any. Others get 403.
 	AllowIPs []string `yaml:"allow_ips,omitempty"`
@@ -105,6 +113,23 @@ type Source struct {
 type BasicAuth struct {
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
+}
+
+// PayPal is how provider "paypal" checks a delivery: offline against the
+// certificate PayPal names in PAYPAL-CERT-URL (mode cert), or by asking
+// PayPal's verify-webhook-signature API (mode api).
+type PayPal struct {
+	WebhookID string `yaml:"webhook_id"` // required: the id PayPal shows for this webhook
+	Mode      string `yaml:"mode"`       // cert (default) or api
+	// CertHosts replaces the hosts certificates may be downloaded from;
+	// default api.paypal.com and api.sandbox.paypal.com. Mode cert only.
+	CertHosts []string `yaml:"cert_hosts,omitempty"`
+	// APIBaseURL, ClientID and ClientSecret are for mode api; the base URL
+	// defaults to https://api-m.paypal.com (sandbox:
+	// https://api-m.sandbox.paypal.com).
+	APIBaseURL   string `yaml:"api_base_url,omitempty"`
+	ClientID     string `yaml:"client_id,omitempty"`
+	ClientSecret string `yaml:"client_secret,omitempty"`
 }
 
 // HeaderToken names the header a static token arrives in; the accepted
@@ -131,7 +156,7 @@ type HMAC struct {
 // Destination is where deliveries go.
 type Destination struct {
 	Name    string            `yaml:"name"`
-	Type    string            `yaml:"type"` // http or file
+	Type    string            `yaml:"type"` // http, file, postgres, mysql, sqlite, nats, amqp, redis or kafka
 	URL     string            `yaml:"url"`  // http
 	Path    string            `yaml:"path"` // file (JSON lines)
 	Timeout Duration          `yaml:"timeout"`
@@ -140,6 +165,64 @@ type Destination struct {
 	// Concurrency is the number of in-flight deliveries to this destination
 	// (its own worker budget); default 16.
 	Concurrency int `yaml:"concurrency"`
+
+	// The keys below belong to one or a few types each; docs/CONFIG.md has
+	// a section per type, and validation rejects a key the type ignores.
+
+	Method       string     `yaml:"method,omitempty"`        // http: POST (default), PUT or PATCH
+	Auth         *Auth      `yaml:"auth,omitempty"`          // http
+	Signing      *Signing   `yaml:"signing,omitempty"`       // http: Standard Webhooks
+	TLS          *ClientTLS `yaml:"tls,omitempty"`           // http: custom CA, client certificate
+	AllowPrivate []string   `yaml:"allow_private,omitempty"` // http: networks the SSRF guard lets through
+
+	MaxBytes int64 `yaml:"max_bytes,omitempty"` // file: rotate beyond this size; 0 never rotates
+	Keep     int   `yaml:"keep,omitempty"`      // file: rotated files kept; default 5
+
+	DSN    string           `yaml:"dsn,omitempty"`    // postgres, mysql, sqlite
+	Tables map[string]Table `yaml:"tables,omitempty"` // postgres, mysql, sqlite: the tables rows may go to
+
+	Subject    string   `yaml:"subject,omitempty"`     // nats: JetStream subject
+	Exchange   string   `yaml:"exchange,omitempty"`    // amqp: "" is the default exchange
+	RoutingKey string   `yaml:"routing_key,omitempty"` // amqp
+	Stream     string   `yaml:"stream,omitempty"`      // redis: stream key
+	MaxLen     int64    `yaml:"max_len,omitempty"`     // redis: trim the stream to about this length; 0 never
+	Brokers    []string `yaml:"brokers,omitempty"`     // kafka: seed brokers, host:port
+	Topic      string   `yaml:"topic,omitempty"`       // kafka
+	// IdempotencyTTL is how long redis remembers a delivered idempotency
+	// key, so a redelivery within it adds nothing; default 7d.
+	IdempotencyTTL Duration `yaml:"idempotency_ttl,omitempty"`
+}
+
+// Auth is how an http destination authenticates hookyard's requests.
+type Auth struct {
+	Type     string `yaml:"type"`     // bearer, basic or header
+	Token    string `yaml:"token"`    // bearer
+	Username string `yaml:"username"` // basic
+	Password string `yaml:"password"` // basic
+	Header   string `yaml:"header"`   // header: its name
+	Value    string `yaml:"value"`    // header: its value
+}
+
+// Signing signs outbound requests in the Standard Webhooks format.
+type Signing struct {
+	// Secrets are whsec_<base64> keys; each signs every request, so the
+	// receiver can move from one to the next without a gap.
+	Secrets []string `yaml:"secrets"`
+}
+
+// ClientTLS configures the TLS client of an http destination (PEM files).
+type ClientTLS struct {
+	CAFile   string `yaml:"ca_file"`   // trust only this CA bundle instead of the system roots
+	CertFile string `yaml:"cert_file"` // client certificate (mTLS); needs key_file
+	KeyFile  string `yaml:"key_file"`
+}
+
+// Table is one table an SQL destination upserts into.
+type Table struct {
+	Key []string `yaml:"key"` // the columns of its primary key or a unique index
+	// VersionColumn, if set, guards updates: a row replaces the stored one
+	// only if its version is not older.
+	VersionColumn string `yaml:"version_column"`
 }
 
 // Retry is a destination's retry policy.
@@ -154,6 +237,33 @@ type Route struct {
 	Name        string `yaml:"name"` // default "<source>-><destination>"
 	Source      string `yaml:"source"`
 	Destination string `yaml:"destination"`
+	// Filter is a jq expression over the event envelope; the route applies
+	// when it yields true. Empty matches every event.
+	Filter string `yaml:"filter,omitempty"`
+	// Priority is a jq expression yielding "high", "normal" or "low";
+	// empty means normal.
+	Priority string `yaml:"priority,omitempty"`
+	// OrderingKey is a jq expression; deliveries with the same key reach
+	// the destination one at a time, in the order received.
+	OrderingKey string `yaml:"ordering_key,omitempty"`
+	// OnDead says what a dead-lettered delivery does to its ordering key:
+	// skip (default: the key moves on) or block (until replayed).
+	OnDead string `yaml:"on_dead,omitempty"`
+	// Transform is a jq program (a file name ending in .jq, or inline)
+	// that shapes the payload, run by the worker just before sending.
+	Transform string `yaml:"transform,omitempty"`
+	// Shadow is a candidate transform run beside Transform without being
+	// sent; differences are counted and the first ones kept.
+	Shadow string `yaml:"shadow,omitempty"`
+	// Canary sends a candidate transform for a deterministic share of
+	// events (by event id).
+	Canary *Canary `yaml:"canary,omitempty"`
+}
+
+// Canary is a candidate transform sent for a share of events.
+type Canary struct {
+	Transform string  `yaml:"transform"`
+	Percent   float64 `yaml:"percent"`
 }
 
 // Duration is a time.Duration written as "15s", "6h", "72h" or "3d" in

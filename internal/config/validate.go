@@ -19,7 +19,7 @@ var (
 	nameRE         = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
 	roles          = []string{"admin", "operator", "viewer"}
 	drivers        = []string{"sqlite", "postgres"}
-	destTypes      = []string{"http", "file"}
+	destTypes      = []string{"http", "file", "postgres", "mysql", "sqlite", "nats", "amqp", "redis", "kafka"}
 	hmacAlgorithms = []string{"sha1", "sha256", "sha512"}
 	hmacEncodings  = []string{"hex", "base64"}
 )
@@ -89,6 +89,7 @@ func (v *validator) server() {
 	v.positive("server.read_timeout", s.ReadTimeout)
 	v.positive("server.write_timeout", s.WriteTimeout)
 	v.positive("server.idle_timeout", s.IdleTimeout)
+	v.allowPrivate("server.allow_private", s.AllowPrivate)
 	v.frontDoorServer()
 }
 
@@ -205,6 +206,10 @@ func (v *validator) sources() {
 			if len(s.Secrets) > 0 {
 				v.errorf(p+".secrets", "must be empty for provider basic, which checks basic_auth")
 			}
+		} else if s.Provider == "paypal" {
+			if len(s.Secrets) > 0 {
+				v.errorf(p+".secrets", "must be empty for provider paypal, which checks paypal.webhook_id against PayPal's certificate or API")
+			}
 		} else if s.Provider != "" && len(s.Secrets) == 0 {
 			v.errorf(p+".secrets", "at least one secret is required for provider %s", v.show(p+".provider", s.Provider))
 		}
@@ -254,15 +259,24 @@ func (v *validator) sources() {
 		case s.Token != nil:
 			v.token(p+".token", s.Token)
 		}
+
+		switch {
+		case s.Provider == "paypal" && s.PayPal == nil:
+			v.errorf(p+".paypal", "is required for provider paypal (at least paypal.webhook_id)")
+		case s.Provider != "paypal" && s.PayPal != nil:
+			v.errorf(p+".paypal", "is only used by provider paypal")
+		case s.PayPal != nil:
+			v.paypal(p+".paypal", s.PayPal)
+		}
 		v.frontDoorSource(p, s)
 	}
 }
 
 // urlProviders sign the URL they deliver to, so they need notification_url.
-var urlProviders = []string{"mandrill", "twilio"}
+var urlProviders = []string{"mandrill", "twilio", "square"}
 
 // basicAuthProviders read sources[].basic_auth.
-var basicAuthProviders = []string{"basic"}
+var basicAuthProviders = []string{"basic", "adyen"}
 
 // notificationURL checks a URL-bound provider's URL. It is never quoted
 // back: it may carry a token in its query.
@@ -285,6 +299,64 @@ func (v *validator) basicAuth(p string, b *BasicAuth) {
 	}
 	if b.Password == "" {
 		v.errorf(p+".password", "is required (use ${VAR})")
+	}
+}
+
+// paypal checks provider paypal's block. Credentials are never quoted.
+func (v *validator) paypal(p string, c *PayPal) {
+	if c.WebhookID == "" {
+		v.errorf(p+".webhook_id", "is required: the webhook id PayPal shows for this webhook (it is part of the signed string)")
+	}
+	api := c.Mode == "api"
+	switch c.Mode {
+	case "", "cert", "api":
+	default:
+		v.errorf(p+".mode", "unknown mode %s (want cert or api)", v.show(p+".mode", c.Mode))
+		return
+	}
+	if api {
+		if len(c.CertHosts) > 0 {
+			v.errorf(p+".cert_hosts", "is only used by mode cert")
+		}
+		if c.ClientID == "" {
+			v.errorf(p+".client_id", "is required for mode api")
+		}
+		if c.ClientSecret == "" {
+			v.errorf(p+".client_secret", "is required for mode api (use ${VAR})")
+		}
+		if c.APIBaseURL != "" {
+			v.paypalBaseURL(p+".api_base_url", c.APIBaseURL)
+		}
+		return
+	}
+	for _, f := range []struct{ key, val string }{
+		{"api_base_url", c.APIBaseURL}, {"client_id", c.ClientID}, {"client_secret", c.ClientSecret},
+	} {
+		if f.val != "" {
+			v.errorf(p+"."+f.key, "is only used by mode api")
+		}
+	}
+	for i, h := range c.CertHosts {
+		hp := fmt.Sprintf("%s.cert_hosts[%d]", p, i)
+		if u, err := url.Parse("https://" + h); h == "" || err != nil || u.Host != h || u.User != nil || strings.ContainsAny(h, "/?#@") {
+			v.errorf(hp, "%s is not a host name or host:port (no scheme or path)", v.show(hp, h))
+		}
+	}
+}
+
+// paypalBaseURL checks mode api's base URL: https, or http to a loopback
+// address (a local fake in tests), since the client secret is sent to it.
+func (v *validator) paypalBaseURL(path, raw string) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil || (u.Scheme != "https" && u.Scheme != "http") {
+		v.errorf(path, "must be an absolute https:// URL with a host, e.g. https://api-m.sandbox.paypal.com")
+		return
+	}
+	if u.Scheme == "http" {
+		ip := net.ParseIP(u.Hostname())
+		if u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			v.errorf(path, "must use https:// (http:// only to a loopback address): the client secret is sent to it")
+		}
 	}
 }
 
@@ -367,8 +439,9 @@ func (v *validator) destinations() {
 		case "":
 			v.errorf(p+".type", "is required (want one of %s)", strings.Join(destTypes, ", "))
 		default:
-			v.errorf(p+".type", "unknown destination type %s (want one of %s)", v.show(p+".type", d.Type), strings.Join(destTypes, ", "))
+			v.destKind(p, d) // destkinds.go: the other types, or unknown
 		}
+		v.destOptions(p, d)
 
 		for _, k := range slices.Sorted(maps.Keys(d.Headers)) {
 			hp := mapKeyPath(p+".headers", k)
@@ -416,7 +489,7 @@ func (v *validator) destURL(path, raw string) {
 
 func (v *validator) routes() {
 	names := map[string]string{}
-	pairs := map[[2]string]string{}
+	pairs := map[[4]string]string{}
 	for i := range v.cfg.Routes {
 		r := &v.cfg.Routes[i]
 		p := fmt.Sprintf("routes[%d]", i)
@@ -446,13 +519,41 @@ func (v *validator) routes() {
 			names[r.Name] = p
 		}
 		if ok {
-			pair := [2]string{r.Source, r.Destination}
+			// Two routes between the same ends are fine when they select or
+			// shape differently; identical ones would deliver twice.
+			pair := [4]string{r.Source, r.Destination, r.Filter, r.Transform}
 			if first, dup := pairs[pair]; dup {
-				v.errorf(p, "repeats %s (same source and destination would deliver twice)", first)
+				v.errorf(p, "repeats %s (same source, destination, filter and transform would deliver twice)", first)
 			} else {
 				pairs[pair] = p
 			}
 		}
+		v.routePipeline(p, r)
+	}
+}
+
+func (v *validator) routePipeline(p string, r *Route) {
+	switch r.OnDead {
+	case "", "skip", "block":
+	default:
+		v.errorf(p+".on_dead", "must be skip or block, got %s", v.show(p+".on_dead", r.OnDead))
+	}
+	if r.OnDead != "" && r.OrderingKey == "" {
+		v.errorf(p+".on_dead", "only applies with an ordering_key")
+	}
+	if c := r.Canary; c != nil {
+		if c.Transform == "" {
+			v.errorf(p+".canary.transform", "is required")
+		}
+		if c.Percent <= 0 || c.Percent > 100 {
+			v.errorf(p+".canary.percent", "must be in (0, 100], got %v", c.Percent)
+		}
+		if r.Transform == "" {
+			v.errorf(p+".canary", "needs the live transform it is a candidate for (routes[].transform)")
+		}
+	}
+	if r.Shadow != "" && r.Transform == "" {
+		v.errorf(p+".shadow", "needs the live transform it is compared with (routes[].transform)")
 	}
 }
 

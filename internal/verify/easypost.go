@@ -4,11 +4,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/hookyard/hookyard/internal/config"
 )
@@ -16,10 +16,7 @@ import (
 // EasyPost signs the raw body: X-Hmac-Signature is "hmac-sha256-hex=" + hex
 // HMAC-SHA256, keyed with the webhook secret after Unicode NFKD
 // normalisation (its SDKs normalise, so "sécret" is keyed as
-// "se\u0301cret"). hookyard has no Unicode normalisation tables (they live
-// in golang.org/x/text, not a dependency), so it accepts ASCII secrets,
-// which NFKD leaves unchanged, and rejects others rather than verify with
-// the wrong key. EasyPost signs no timestamp. The event's id is the dedup
+// "se\u0301cret"). EasyPost signs no timestamp. The event's id is the dedup
 // key, its description ("tracker.updated") the topic, created_at its time.
 const (
 	easypostSigHeader = "X-Hmac-Signature"
@@ -37,29 +34,18 @@ type easypost struct {
 	keys []*macKey
 }
 
-// errEasyPostNonASCII explains why a non-ASCII secret is refused.
-var errEasyPostNonASCII = errors.New("contains non-ASCII characters, which EasyPost normalises (Unicode NFKD) before use " +
-	"and hookyard cannot normalise yet; choose an ASCII secret at EasyPost")
-
-func checkASCII(s string) error {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return errEasyPostNonASCII
-		}
-	}
-	return nil
-}
+// easypostKey normalises a secret as EasyPost's SDKs do.
+func easypostKey(secret string) string { return norm.NFKD.String(secret) }
 
 func newEasyPost(src config.Source) (Verifier, error) {
 	if err := requireSecrets(src); err != nil {
 		return nil, err
 	}
+	keys := make([]string, len(src.Secrets))
 	for i, s := range src.Secrets {
-		if err := checkASCII(s); err != nil {
-			return nil, fmt.Errorf("secrets[%d]: %w", i, err)
-		}
+		keys[i] = easypostKey(s)
 	}
-	return &easypost{keys: newMACKeys(sha256.New, src.Secrets)}, nil
+	return &easypost{keys: newMACKeys(sha256.New, keys)}, nil
 }
 
 func (v *easypost) Verify(r *Request) (Result, error) {
@@ -101,10 +87,7 @@ func (v *easypost) Verify(r *Request) (Result, error) {
 // signEasyPost signs like EasyPost, whose event type and id travel in the
 // body.
 func signEasyPost(secret string, body []byte, _ SignOptions) (http.Header, error) {
-	if err := checkASCII(secret); err != nil {
-		return nil, fmt.Errorf("easypost: secret %w", err)
-	}
 	h := http.Header{}
-	h.Set(easypostSigHeader, easypostSigPrefix+hex.EncodeToString(macSum(sha256.New, []byte(secret), body)))
+	h.Set(easypostSigHeader, easypostSigPrefix+hex.EncodeToString(macSum(sha256.New, []byte(easypostKey(secret)), body)))
 	return h, nil
 }

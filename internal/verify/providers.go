@@ -25,6 +25,15 @@ var providers = map[string]Provider{
 	"adobe-commerce":    adobeCommerceProvider,
 	"basic":             basicProvider,
 	"token":             tokenProvider,
+	"woocommerce":       wooCommerceProvider,
+	"bigcommerce":       bigCommerceProvider,
+	"square":            squareProvider,
+	"paypal":            payPalProvider,
+	"adyen":             adyenProvider,
+	"adyen-platform":    adyenPlatformProvider,
+	"zendesk":           zendeskProvider,
+	"paddle":            paddleProvider,
+	"lemonsqueezy":      lemonSqueezyProvider,
 }
 
 // Lookup returns the provider a source names (config.Source.Provider).

@@ -20,9 +20,12 @@ func TestLookup(t *testing.T) {
 	want := []string{
 		"adobe-commerce", "basic", "easypost", "github", "hmac", "intercom", "klaviyo", "mandrill", "none",
 		"recharge", "sendgrid", "shipbob", "shopify", "slack", "standard-webhooks", "stripe", "token", "twilio",
+		"adyen", "adyen-platform", "bigcommerce", "lemonsqueezy", "paddle", "paypal", "square", "woocommerce", "zendesk",
 	}
+	slices.Sort(want)
 	// Providers whose bodies are not always JSON (forms, or anything).
 	notJSON := map[string]bool{"hmac": true, "none": true, "basic": true, "token": true, "mandrill": true, "twilio": true, "slack": true}
+	notJSON["zendesk"] = true // trigger webhooks may be XML or form-encoded
 	if got := Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %q, want %q", got, want)
 	}
@@ -120,6 +123,15 @@ func providerCases() []providerCase {
 		{name: "adobe-commerce", provider: "adobe-commerce", sign: testRSA().priv[:], verify: testRSA().pub[:]},
 		{name: "token", provider: "token", sign: plain, verify: plain, token: &config.HeaderToken{Header: "X-Hookyard-Token"}, bodyUnsigned: true},
 		{name: "token-bearer", provider: "token", sign: plain, verify: plain, token: &defaultSignToken, bodyUnsigned: true},
+		{name: "woocommerce", provider: "woocommerce", sign: plain, verify: plain},
+		{name: "bigcommerce", provider: "bigcommerce", sign: plain, verify: plain, timestamped: true},
+		{name: "square", provider: "square", sign: plain, verify: plain, url: testHookURL},
+		{name: "adyen", provider: "adyen", sign: testAdyenKeys, verify: testAdyenKeys, body: adyenBody},
+		{name: "adyen-platform", provider: "adyen-platform", sign: testAdyenKeys, verify: testAdyenKeys},
+		{name: "zendesk", provider: "zendesk", sign: plain, verify: plain, timestamped: true},
+		{name: "paddle", provider: "paddle", sign: plain, verify: plain, timestamped: true, window: paddleTolerance},
+		{name: "lemonsqueezy", provider: "lemonsqueezy", sign: plain, verify: plain},
+		// paypal signs with RSA for a webhook id, not with secrets: paypal_test.go.
 	}
 }
 
@@ -151,7 +163,15 @@ func (c providerCase) source(secrets ...string) config.Source {
 func (c providerCase) signed(t testing.TB, secret string, body []byte, now time.Time) *Request {
 	t.Helper()
 	p, _ := Lookup(c.provider)
-	h, err := p.Sign(secret, body, SignOptions{Topic: testTopic, ID: testID, Now: now, HMAC: c.hmac, URL: c.url, Token: c.token})
+	o := SignOptions{Topic: testTopic, ID: testID, Now: now, HMAC: c.hmac, URL: c.url, Token: c.token}
+	if p.SignBody != nil {
+		b, h, err := p.SignBody(secret, body, o)
+		if err != nil {
+			t.Fatalf("SignBody: %v", err)
+		}
+		return &Request{Header: h, Body: b, Now: now}
+	}
+	h, err := p.Sign(secret, body, o)
 	if err != nil {
 		t.Fatalf("Sign: %v", err)
 	}
@@ -203,6 +223,19 @@ func TestConformance(t *testing.T) {
 					want.Topic = ""
 				case "adobe-commerce", "token", "token-bearer":
 					want.Topic, want.DeliveryID = "", ""
+				case "woocommerce", "lemonsqueezy": // testEvent lacks date_modified_gmt / data.attributes.updated_at
+					want.DeliveryID = ""
+				case "bigcommerce": // topic in "scope"; webhook-id
+					want.Topic, want.Timestamp = "", testNow
+				case "square": // no event_id; square-initial-delivery-timestamp
+					want.DeliveryID, want.Timestamp = "", testNow
+				case "adyen": // eventCode; pspReference:eventCode:success; eventDate
+					want.DeliveryID, want.Timestamp = testID+":"+testTopic+":true", testNow
+				case "adyen-platform":
+				case "zendesk":
+					want.Timestamp = testNow
+				case "paddle": // no event_type, event_id or occurred_at in testEvent
+					want.Topic, want.DeliveryID, want.Timestamp = "", "", testNow
 				}
 				if !res.Timestamp.Equal(want.Timestamp) {
 					t.Errorf("Timestamp = %v, want %v", res.Timestamp, want.Timestamp)
@@ -355,9 +388,24 @@ func BenchmarkVerify(b *testing.B) {
 			}
 		})
 	}
+	b.Run("paypal", func(b *testing.B) { benchPayPal(b, testEvent(2<<10)) })
 	b.Run("none", func(b *testing.B) {
 		v, _ := noneProvider.New(config.Source{Provider: "none"})
 		r := &Request{Header: http.Header{}, Body: testEvent(2 << 10), Now: testNow}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := v.Verify(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("basic", func(b *testing.B) { // one credential: not a providerCase
+		v, err := newBasic(basicSource("user", "pass"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		h, _ := signBasic("user:pass", nil, SignOptions{})
+		r := &Request{Header: h, Body: testEvent(2 << 10), Now: testNow}
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := v.Verify(r); err != nil {

@@ -81,6 +81,9 @@ type SignOptions struct {
 	// Token is the header provider "token" sends the secret in; nil means
 	// "Authorization: Bearer <secret>". Other providers ignore it.
 	Token *config.HeaderToken
+	// PayPal is the block a provider "paypal" source configures; Sign reads
+	// its webhook_id, which PayPal signs. Other providers ignore it.
+	PayPal *config.PayPal
 }
 
 // Provider describes one signature scheme.
@@ -95,6 +98,10 @@ type Provider struct {
 	// Sign returns the headers the provider would send with body, signed
 	// with secret.
 	Sign func(secret string, body []byte, o SignOptions) (http.Header, error)
+	// SignBody, when non-nil, is used instead of Sign by schemes whose
+	// signature travels inside the body (Adyen's notification items): it
+	// returns the body to send, signed, and its headers.
+	SignBody func(secret string, body []byte, o SignOptions) ([]byte, http.Header, error)
 }
 
 // DefaultTolerance is the timestamp window, each way, of schemes that sign a
