@@ -34,6 +34,11 @@ type Store interface {
 	Quarantine(ctx context.Context, ev *webhook.Event, reason string) error
 }
 
+// Router decides an event's deliveries (one per matching route).
+type Router interface {
+	Deliveries(ctx context.Context, ev *webhook.Event) []webhook.NewDelivery
+}
+
 // Waker is told which destinations have new work, after commit.
 type Waker interface {
 	Wake(destination string)
@@ -68,8 +73,7 @@ type Source struct {
 	// JSON rejects bodies that are not JSON (the provider always sends JSON).
 	JSON bool
 	// URL is the externally visible URL, for URL-bound signature schemes.
-	URL    string
-	Routes []Route
+	URL string
 	// IP restricts client addresses; nil accepts any.
 	IP *IPPolicy
 	// Limiter caps this source's request rate; nil means no limit.
@@ -79,19 +83,13 @@ type Source struct {
 	Schemas map[string]*schema.Schema
 }
 
-// Route sends a source's events to one destination.
-type Route struct {
-	Name        string
-	Destination string
-	MaxAttempts int
-}
-
 // Config wires a Handler. Sources and Store are required.
 type Config struct {
 	Sources      []Source
 	Store        Store
-	Waker        Waker // optional
-	MaxBodyBytes int64 // default 1 MiB
+	Router       Router // required
+	Waker        Waker  // optional
+	MaxBodyBytes int64  // default 1 MiB
 	// MaxJSONDepth bounds object/array nesting, checked before anything
 	// parses the body; default 64.
 	MaxJSONDepth int
@@ -107,6 +105,7 @@ type Config struct {
 type Handler struct {
 	sources map[string]*Source
 	store   Store
+	router  Router
 	waker   Waker
 	max     int64
 	depth   int
@@ -121,6 +120,7 @@ func New(cfg Config) *Handler {
 	h := &Handler{
 		sources: make(map[string]*Source, len(cfg.Sources)),
 		store:   cfg.Store,
+		router:  cfg.Router,
 		waker:   cfg.Waker,
 		max:     cfg.MaxBodyBytes,
 		log:     cfg.Logger,
@@ -259,11 +259,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sum := sha256.Sum256(body)
 		ev.DedupKey = "sha256:" + hex.EncodeToString(sum[:])
 	}
-	ds := make([]webhook.NewDelivery, len(src.Routes))
-	for i, rt := range src.Routes {
-		ds[i] = webhook.NewDelivery{Destination: rt.Destination, Route: rt.Name,
-			Priority: webhook.PriorityNormal, MaxAttempts: rt.MaxAttempts}
-	}
+	ds := h.router.Deliveries(r.Context(), ev)
 	out, err := h.store.Ingest(r.Context(), ev, ds)
 	if err != nil {
 		outcome = OutcomeUnavailable

@@ -1,8 +1,8 @@
 package load
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"testing"
@@ -110,4 +110,3 @@ func TestSinkCountsRepeats(t *testing.T) {
 		t.Fatalf("sink = %+v", r)
 	}
 }
-

@@ -14,7 +14,7 @@ func TestJSONDepthOK(t *testing.T) {
 		{`{"a":[1,{"b":2}]}`, 3, true},
 		{`{"a":[1,{"b":2}]}`, 2, false},
 		{`{"a":"[[[[[[[[["}`, 1, true}, // brackets inside strings do not count
-		{`{"a":"\"[[["}`, 1, true},      // nor after an escaped quote
+		{`{"a":"\"[[["}`, 1, true},     // nor after an escaped quote
 		{strings.Repeat("[", 10000) + strings.Repeat("]", 10000), 64, false},
 		{`"plain"`, 1, true},
 	}
