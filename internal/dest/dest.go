@@ -1,15 +1,18 @@
 // Package dest sends one delivery attempt to a destination: one file per
-// destination kind (http.go, file.go), each built from its
-// config.Destination. A sender only reports what happened — the response or
+// destination kind (http.go, file.go, sql.go, nats.go, amqp.go, redis.go,
+// kafka.go), each built from its config.Destination. A sender only reports what happened — the response or
 // the error, unchanged — and leaves its meaning (success, retry, dead
 // letter) to the deliver package, which this package does not import.
 package dest
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"syscall"
 	"time"
 
@@ -24,11 +27,41 @@ type Sender interface {
 	Close() error
 }
 
-// Message is one attempt to deliver an event. Every field is required.
+// BatchSender is a Sender that can also deliver several messages at once,
+// more cheaply than one by one (an SQL destination writes them in one
+// transaction). SendBatch returns one Response per message, in order; a
+// message that cannot be written fails alone, without failing the others.
+type BatchSender interface {
+	Sender
+	SendBatch(ctx context.Context, ms []*Message) []Response
+}
+
+// Message is one attempt to deliver an event. Event, Delivery and Attempt
+// are required.
 type Message struct {
 	Event    *webhook.Event
 	Delivery *webhook.Delivery
 	Attempt  int // 1-based attempt number within the delivery's budget
+	// Payload, when non-nil, is what is sent instead of Event.Body: a
+	// route's transform output, which is JSON.
+	Payload []byte
+}
+
+// Body returns what m delivers: Payload when set, else the event body.
+func (m *Message) Body() []byte {
+	if m.Payload != nil {
+		return m.Payload
+	}
+	return m.Event.Body
+}
+
+// contentType is the media type of m.Body(): JSON for a transform's output,
+// else the type the event arrived with.
+func (m *Message) contentType() string {
+	if m.Payload != nil {
+		return "application/json"
+	}
+	return cmp.Or(m.Event.Headers.Get("Content-Type"), "application/json")
 }
 
 // Response is what one attempt produced. HTTP senders fill StatusCode,
@@ -62,8 +95,22 @@ type Options struct {
 	Control func(network, address string, c syscall.RawConn) error
 	// TLSConfig, if set, is cloned as the base of the HTTP client's TLS
 	// config (roots for a private CA, client certificates). MinVersion is
-	// raised to TLS 1.2 regardless.
+	// raised to TLS 1.2 regardless. A destination's tls keys override it.
 	TLSConfig *tls.Config
+	// SSRFGuard makes the HTTP dialer refuse private, loopback, link-local
+	// and other internal addresses at connect time (ssrf.go), except those
+	// in AllowPrivate or the destination's allow_private. It runs before
+	// Control.
+	SSRFGuard bool
+	// AllowPrivate is server.allow_private: networks every HTTP destination
+	// may reach despite the guard. Metadata addresses stay refused.
+	AllowPrivate []netip.Prefix
+	// Resolver, if set, resolves host names for the HTTP dialer; default
+	// the system resolver.
+	Resolver *net.Resolver
+	// Dir is the directory relative file names in a destination's config
+	// (tls files) are resolved against: the config file's directory.
+	Dir string
 }
 
 // New returns the sender for d's type.
@@ -73,6 +120,16 @@ func New(d config.Destination, o Options) (Sender, error) {
 		return NewHTTP(d, o)
 	case "file":
 		return NewFile(d, o)
+	case "postgres", "mysql", "sqlite":
+		return NewSQL(d, o)
+	case "nats":
+		return NewNATS(d, o)
+	case "amqp":
+		return NewAMQP(d, o)
+	case "redis":
+		return NewRedis(d, o)
+	case "kafka":
+		return NewKafka(d, o)
 	}
-	return nil, fmt.Errorf("destination %q: unknown type %q (want http or file)", d.Name, d.Type)
+	return nil, fmt.Errorf("destination %q: unknown type %q (want http, file, postgres, mysql, sqlite, nats, amqp, redis or kafka)", d.Name, d.Type)
 }

@@ -49,6 +49,16 @@ func TestNew(t *testing.T) {
 		{d: config.Destination{Name: "d"}, wantErr: true},
 		{d: config.Destination{Name: "e", Type: "file"}, wantErr: true},
 		{d: config.Destination{Name: "f", Type: "http"}, wantErr: true},
+		{d: config.Destination{Name: "g", Type: "sqlite", DSN: filepath.Join(t.TempDir(), "w.db"), Tables: map[string]config.Table{"t": {Key: []string{"id"}}}}, want: "*dest.SQL"},
+		{d: config.Destination{Name: "h", Type: "postgres", DSN: "postgres://127.0.0.1:1/x", Tables: map[string]config.Table{"t": {Key: []string{"id"}}}}, want: "*dest.SQL"},
+		{d: config.Destination{Name: "i", Type: "mysql", DSN: "u@tcp(127.0.0.1:1)/x"}, wantErr: true}, // no tables
+		{d: config.Destination{Name: "j", Type: "nats", URL: "nats://127.0.0.1:1", Subject: "s"}, want: "*dest.NATS"},
+		{d: config.Destination{Name: "k", Type: "amqp", URL: "amqp://127.0.0.1:1/", RoutingKey: "q"}, want: "*dest.AMQP"},
+		{d: config.Destination{Name: "l", Type: "amqp", URL: "http://127.0.0.1:1/", RoutingKey: "q"}, wantErr: true},
+		{d: config.Destination{Name: "m", Type: "redis", URL: "redis://127.0.0.1:1/0", Stream: "s"}, want: "*dest.Redis"},
+		{d: config.Destination{Name: "n", Type: "redis", URL: "redis://127.0.0.1:1/0"}, wantErr: true}, // no stream
+		{d: config.Destination{Name: "o", Type: "kafka", Brokers: []string{"127.0.0.1:1"}, Topic: "t"}, want: "*dest.Kafka"},
+		{d: config.Destination{Name: "p", Type: "kafka", Topic: "t"}, wantErr: true},
 	}
 	for _, tt := range tests {
 		s, err := New(tt.d, Options{})
@@ -78,6 +88,16 @@ func typeName(s Sender) string {
 		return "*dest.HTTP"
 	case *File:
 		return "*dest.File"
+	case *SQL:
+		return "*dest.SQL"
+	case *NATS:
+		return "*dest.NATS"
+	case *AMQP:
+		return "*dest.AMQP"
+	case *Redis:
+		return "*dest.Redis"
+	case *Kafka:
+		return "*dest.Kafka"
 	}
 	return "?"
 }

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -204,5 +206,90 @@ func TestFileErrors(t *testing.T) {
 	}
 	if n := len(readLines(t, path)); n != 0 {
 		t.Errorf("%d lines written by failed sends", n)
+	}
+}
+
+func TestFileRotation(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.jsonl")
+	f, err := NewFile(config.Destination{Name: "log", Type: "file", Path: path, MaxBytes: 1000, Keep: 2}, Options{
+		Now: func() time.Time { return deliveredAt },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+
+	// Each line is ~300 bytes, so a file holds three and the eleventh line
+	// lands in the fourth file; with keep 2, the first file is gone.
+	var ids []string
+	for i := range 11 {
+		m := message(fmt.Appendf(nil, `{"n": %d, "pad": %q}`, i, strings.Repeat("x", 40)), "")
+		m.Delivery.ID = fmt.Sprintf("dlv_%02d", i)
+		ids = append(ids, "hy_"+m.Delivery.ID)
+		if r := f.Send(t.Context(), m); !r.OK() {
+			t.Fatalf("Send %d: %v", i, r.Err)
+		}
+	}
+	var seen []string
+	for _, name := range []string{"out.jsonl.2", "out.jsonl.1", "out.jsonl"} {
+		p := filepath.Join(dir, name)
+		info, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Size() > 1000 {
+			t.Errorf("%s is %d bytes, over max_bytes 1000", name, info.Size())
+		}
+		for _, l := range readLines(t, p) {
+			var key string
+			json.Unmarshal(l["idempotency_key"], &key)
+			seen = append(seen, key)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out.jsonl.3")); !os.IsNotExist(err) {
+		t.Errorf("out.jsonl.3 exists (keep is 2): %v", err)
+	}
+	// The files hold the newest lines, oldest first, none twice or torn.
+	if want := ids[len(ids)-len(seen):]; len(seen) < 5 || !slices.Equal(seen, want) {
+		t.Errorf("lines across files = %v, want the newest ones %v", seen, want)
+	}
+
+	// Reopening continues the current file's size count.
+	f.Close()
+	f2, err := NewFile(config.Destination{Name: "log", Type: "file", Path: path, MaxBytes: 1000, Keep: 2}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f2.Close()
+	before, _ := os.ReadFile(path)
+	for range 4 {
+		f2.Send(t.Context(), message([]byte(`{}`), ""))
+	}
+	if rotated, _ := os.ReadFile(filepath.Join(dir, "out.jsonl.1")); !bytes.HasPrefix(rotated, before) {
+		t.Error("reopened file did not rotate by its existing size")
+	}
+}
+
+// TestFileRotationAfterTornLine: a torn line is ended in the old file, not
+// carried as a stray newline into the new one.
+func TestFileRotationTorn(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.jsonl")
+	f, err := NewFile(config.Destination{Name: "log", Type: "file", Path: path, MaxBytes: 300}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Send(t.Context(), message([]byte(`{}`), ""))
+	f.mu.Lock()
+	f.f.Write([]byte(`{"torn":`))
+	f.size += 8
+	f.torn = true
+	f.mu.Unlock()
+	f.Send(t.Context(), message([]byte(`{}`), ""))
+	cur, _ := os.ReadFile(path)
+	old, _ := os.ReadFile(path + ".1")
+	if !bytes.HasSuffix(old, []byte("{\"torn\":\n")) || bytes.HasPrefix(cur, []byte("\n")) || len(readLines(t, path)) != 1 {
+		t.Errorf("old file ends %q, new file %q", old[max(0, len(old)-20):], cur)
 	}
 }

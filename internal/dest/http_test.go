@@ -2,14 +2,23 @@ package dest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -18,6 +27,7 @@ import (
 	"time"
 
 	"github.com/hookyard/hookyard/internal/config"
+	"github.com/hookyard/hookyard/internal/outcome"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
@@ -397,6 +407,219 @@ func TestNewHTTPTransport(t *testing.T) {
 		}
 		if tt.userDefined != nil && tt.userDefined.MinVersion != tls.VersionTLS10 {
 			t.Errorf("the caller's TLS config was modified")
+		}
+	}
+}
+
+func TestHTTPMethod(t *testing.T) {
+	srv, got := newServer(t, status(200))
+	for _, method := range []string{"", "POST", "PUT", "PATCH"} {
+		h := newHTTP(t, config.Destination{URL: srv.URL, Method: method}, Options{})
+		if r := h.Send(t.Context(), message([]byte(`{}`), "")); !r.OK() {
+			t.Fatalf("%s: %+v", method, r)
+		}
+		if r, want := <-got, cmp.Or(method, "POST"); r.method != want {
+			t.Errorf("method %q: server saw %s, want %s", method, r.method, want)
+		}
+	}
+	for _, method := range []string{"GET", "DELETE", "post"} {
+		if _, err := NewHTTP(config.Destination{Name: "oms", Type: "http", URL: srv.URL, Method: method}, Options{}); err == nil {
+			t.Errorf("method %q accepted", method)
+		}
+	}
+}
+
+func TestHTTPAuth(t *testing.T) {
+	srv, got := newServer(t, status(200))
+	tests := []struct {
+		auth        config.Auth
+		name, value string
+	}{
+		{config.Auth{Type: "bearer", Token: "tok_1"}, "Authorization", "Bearer tok_1"},
+		{config.Auth{Type: "basic", Username: "hy", Password: "pa:ss"}, "Authorization", "Basic aHk6cGE6c3M="},
+		{config.Auth{Type: "header", Header: "x-api-key", Value: "k_1"}, "X-Api-Key", "k_1"},
+	}
+	for _, tt := range tests {
+		h := newHTTP(t, config.Destination{URL: srv.URL, Auth: &tt.auth}, Options{})
+		h.Send(t.Context(), message([]byte(`{}`), ""))
+		if r := <-got; r.header.Get(tt.name) != tt.value {
+			t.Errorf("%s: %s = %q, want %q", tt.auth.Type, tt.name, r.header.Get(tt.name), tt.value)
+		}
+	}
+
+	rejects := []struct {
+		name    string
+		d       config.Destination
+		errText string
+	}{
+		{"no token", config.Destination{Auth: &config.Auth{Type: "bearer"}}, "token is required"},
+		{"colon in username", config.Destination{Auth: &config.Auth{Type: "basic", Username: "a:b", Password: "p"}}, "without a colon"},
+		{"reserved header", config.Destination{Auth: &config.Auth{Type: "header", Header: "Idempotency-Key", Value: "v"}}, "reserved"},
+		{"CRLF in value", config.Destination{Auth: &config.Auth{Type: "header", Header: "X-Key", Value: "v\r\nX-Evil: 1"}}, "CR or LF"},
+		{"also a static header", config.Destination{Auth: &config.Auth{Type: "bearer", Token: "t"}, Headers: map[string]string{"authorization": "x"}}, "also set by auth"},
+		{"unknown type", config.Destination{Auth: &config.Auth{Type: "digest"}}, "want bearer, basic or header"},
+	}
+	for _, tt := range rejects {
+		tt.d.Name, tt.d.Type, tt.d.URL = "oms", "http", srv.URL
+		if _, err := NewHTTP(tt.d, Options{}); err == nil || !strings.Contains(err.Error(), tt.errText) {
+			t.Errorf("%s: error %v, want %q", tt.name, err, tt.errText)
+		}
+	}
+}
+
+func TestHTTPHeaderTemplates(t *testing.T) {
+	var hits atomic.Int64
+	srv, got := newServer(t, func(w http.ResponseWriter, r *http.Request) { hits.Add(1) })
+	h := newHTTP(t, config.Destination{URL: srv.URL, Headers: map[string]string{
+		"X-Topic":  "{{ .topic }}",
+		"X-Order":  "orders/{{ .body.id }}",
+		"X-Origin": "{{ .source }}/{{ .provider }}",
+		"X-Static": "plain",
+	}}, Options{})
+
+	// Numbers stay exact: 2^64+1 does not become 1.8446744073709552e+19.
+	if r := h.Send(t.Context(), message([]byte(`{"id": 18446744073709551617}`), "")); !r.OK() {
+		t.Fatalf("Send: %+v", r)
+	}
+	r := <-got
+	for name, want := range map[string]string{
+		"X-Topic": "orders/create", "X-Order": "orders/18446744073709551617", "X-Origin": "shop/shopify", "X-Static": "plain",
+	} {
+		if v := r.header.Get(name); v != want {
+			t.Errorf("%s = %q, want %q", name, v, want)
+		}
+	}
+
+	// A template that fails on this event, or would inject a header, fails
+	// the attempt for good, before any request.
+	hits.Store(0)
+	for _, body := range []string{`{}`, `not json`, `{"id": "1\r\nX-Evil: 1"}`, `{"id": "1\n"}`} {
+		r := h.Send(t.Context(), message([]byte(body), ""))
+		oe, ok := errors.AsType[*outcome.Error](r.Err)
+		if !ok || !oe.Permanent || oe.Class != webhook.ClassTransform {
+			t.Errorf("body %q: Send = %+v, want a permanent transform error", body, r)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("%d requests sent with a failed template", n)
+	}
+
+	if _, err := NewHTTP(config.Destination{Name: "oms", Type: "http", URL: srv.URL, Headers: map[string]string{"X-A": "{{ .topic "}}, Options{}); err == nil {
+		t.Error("a template syntax error was accepted")
+	}
+}
+
+func TestHTTPPayload(t *testing.T) {
+	srv, got := newServer(t, status(200))
+	h := newHTTP(t, config.Destination{URL: srv.URL}, Options{})
+	m := message([]byte("raw=form"), "application/x-www-form-urlencoded")
+	m.Payload = []byte(`{"order":1}`)
+	h.Send(t.Context(), m)
+	r := <-got
+	if string(r.body) != `{"order":1}` || r.header.Get("Content-Type") != "application/json" {
+		t.Errorf("sent %q as %q, want the payload as application/json", r.body, r.header.Get("Content-Type"))
+	}
+}
+
+// testPKI writes a CA, a server certificate for 127.0.0.1 and a client
+// certificate, all PEM, into dir, and returns the CA pool and the server's
+// certificate.
+func testPKI(t *testing.T, dir, prefix string) (*x509.CertPool, tls.Certificate) {
+	t.Helper()
+	newKey := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	caKey := newKey()
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: prefix + " test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	issue := func(cn string, usage x509.ExtKeyUsage, ips ...net.IP) ([]byte, *ecdsa.PrivateKey) {
+		k := newKey()
+		der, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
+			SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			ExtKeyUsage: []x509.ExtKeyUsage{usage}, IPAddresses: ips, KeyUsage: x509.KeyUsageDigitalSignature,
+		}, ca, &k.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return der, k
+	}
+	write := func(name, typ string, der []byte) {
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keyDER := func(k *ecdsa.PrivateKey) []byte {
+		b, err := x509.MarshalPKCS8PrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	write(prefix+"ca.pem", "CERTIFICATE", caDER)
+	clientDER, clientKey := issue("hookyard-client", x509.ExtKeyUsageClientAuth)
+	write(prefix+"client.pem", "CERTIFICATE", clientDER)
+	write(prefix+"client-key.pem", "PRIVATE KEY", keyDER(clientKey))
+	serverDER, serverKey := issue("destination", x509.ExtKeyUsageServerAuth, net.IPv4(127, 0, 0, 1))
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	return pool, tls.Certificate{Certificate: [][]byte{serverDER}, PrivateKey: serverKey}
+}
+
+func TestHTTPClientTLS(t *testing.T) {
+	dir := t.TempDir()
+	pool, serverCert := testPKI(t, dir, "")
+	testPKI(t, dir, "other-")
+	srv, got := unstartedServer(t, status(200))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{serverCert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}
+	srv.StartTLS()
+
+	// Relative names resolve against Options.Dir (the config's directory).
+	mtls := &config.ClientTLS{CAFile: "ca.pem", CertFile: "client.pem", KeyFile: "client-key.pem"}
+	h := newHTTP(t, config.Destination{URL: srv.URL, TLS: mtls}, Options{Dir: dir})
+	if r := h.Send(t.Context(), message([]byte(`{}`), "")); !r.OK() {
+		t.Fatalf("Send with client certificate: %+v", r)
+	}
+	if r := <-got; r.tls == nil || len(r.tls.PeerCertificates) == 0 || r.tls.PeerCertificates[0].Subject.CommonName != "hookyard-client" {
+		t.Errorf("server saw TLS state %+v, want the client certificate", r.tls)
+	}
+
+	failures := []struct {
+		name string
+		tls  *config.ClientTLS
+	}{
+		{"no client certificate", &config.ClientTLS{CAFile: "ca.pem"}},
+		{"CA that did not sign the server", &config.ClientTLS{CAFile: "other-ca.pem", CertFile: "client.pem", KeyFile: "client-key.pem"}},
+		{"client certificate of another CA", &config.ClientTLS{CAFile: "ca.pem", CertFile: "other-client.pem", KeyFile: "other-client-key.pem"}},
+		{"system roots only", &config.ClientTLS{CertFile: "client.pem", KeyFile: "client-key.pem"}},
+	}
+	for _, tt := range failures {
+		h := newHTTP(t, config.Destination{URL: srv.URL, TLS: tt.tls}, Options{Dir: dir})
+		if r := h.Send(t.Context(), message([]byte(`{}`), "")); r.OK() {
+			t.Errorf("%s: Send succeeded", tt.name)
+		}
+	}
+
+	for _, bad := range []*config.ClientTLS{
+		{CAFile: "missing.pem"},
+		{CAFile: "client-key.pem"}, // no certificate in it
+		{CertFile: "client.pem"},
+		{CertFile: "client.pem", KeyFile: "other-client-key.pem"}, // mismatched pair
+	} {
+		if _, err := NewHTTP(config.Destination{Name: "oms", Type: "http", URL: srv.URL, TLS: bad}, Options{Dir: dir}); err == nil {
+			t.Errorf("tls %+v accepted", bad)
 		}
 	}
 }
