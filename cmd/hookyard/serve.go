@@ -19,6 +19,7 @@ import (
 	"github.com/hookyard/hookyard/internal/dest"
 	"github.com/hookyard/hookyard/internal/ingest"
 	"github.com/hookyard/hookyard/internal/metrics"
+	"github.com/hookyard/hookyard/internal/route"
 	"github.com/hookyard/hookyard/internal/store"
 	"github.com/hookyard/hookyard/internal/store/sqlite"
 	"github.com/hookyard/hookyard/internal/verify"
@@ -58,6 +59,7 @@ type server struct {
 	log        *slog.Logger
 	store      store.Store
 	engine     *deliver.Engine
+	routes     *route.Table
 	senders    []dest.Sender
 	public     *http.Server
 	admin      *http.Server
@@ -104,14 +106,19 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) (
 		destNames = append(destNames, d.Name)
 	}
 	m.RegisterQueue(st, destNames, logger)
-	s.engine = deliver.New(deliver.Config{Store: st, Destinations: dests, Logger: logger, Observer: m,
+	routes, err := buildRoutes(cfg, logger, m)
+	if err != nil {
+		return fail(err)
+	}
+	s.routes = routes
+	s.engine = deliver.New(deliver.Config{Store: st, Destinations: dests, Logger: logger, Observer: m, Transformer: routes,
 		Owner: host + ":" + strconv.Itoa(os.Getpid()), Grace: cfg.Server.ShutdownTimeout.D()})
 
 	sources, err := ingestSources(cfg)
 	if err != nil {
 		return fail(err)
 	}
-	ing := ingest.New(ingest.Config{Sources: sources, Store: st, Waker: s.engine,
+	ing := ingest.New(ingest.Config{Sources: sources, Store: st, Router: routes, Waker: s.engine,
 		MaxBodyBytes: cfg.Server.MaxBodyBytes, MaxJSONDepth: cfg.Server.MaxJSONDepth,
 		MaxInFlight: cfg.Server.MaxInFlight, Logger: logger, Observer: m})
 
@@ -227,12 +234,8 @@ func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
 	return nil, fmt.Errorf("storage.driver %q is not available in this build yet", cfg.Storage.Driver)
 }
 
-// ingestSources builds each source's verifier and its routes.
+// ingestSources builds each source's verifier and front-door settings.
 func ingestSources(cfg *config.Config) ([]ingest.Source, error) {
-	maxAttempts := map[string]int{}
-	for _, d := range cfg.Destinations {
-		maxAttempts[d.Name] = deliver.NewPolicy(d.Retry).MaxAttempts
-	}
 	var out []ingest.Source
 	for i, src := range cfg.Sources {
 		p, ok := verify.Lookup(src.Provider)
@@ -246,12 +249,6 @@ func ingestSources(cfg *config.Config) ([]ingest.Source, error) {
 		is := ingest.Source{Name: src.Name, Provider: src.Provider, Verifier: v, JSON: p.JSON, URL: src.NotificationURL}
 		if err := frontDoor(cfg.Dir, i, &src, &is); err != nil {
 			return nil, err
-		}
-		for _, r := range cfg.Routes {
-			if r.Source == src.Name {
-				is.Routes = append(is.Routes, ingest.Route{Name: r.Name, Destination: r.Destination,
-					MaxAttempts: maxAttempts[r.Destination]})
-			}
 		}
 		out = append(out, is)
 	}

@@ -51,6 +51,13 @@ type Destination struct {
 	HighReserve int
 }
 
+// Transformer shapes a delivery's payload just before it is sent: nil
+// means the original body. An error is the attempt's outcome (a failing
+// transform returns a permanent error of class transform).
+type Transformer interface {
+	Payload(ctx context.Context, d *webhook.Delivery, ev *webhook.Event) ([]byte, error)
+}
+
 // Observer is told about every recorded attempt (metrics hook); optional.
 type Observer interface {
 	Attempted(destination string, d *webhook.Delivery, ev *webhook.Event, a *webhook.Attempt, final webhook.State)
@@ -66,6 +73,7 @@ type Config struct {
 	Rand         func() float64 // uniform [0,1); default math/rand/v2
 	IdlePoll     time.Duration  // longest sleep with no known due work; default 1s
 	Observer     Observer
+	Transformer  Transformer // optional
 	// Grace bounds how long Run waits for in-flight sends after its context
 	// ends; sends still running then are cancelled and their deliveries
 	// released without using an attempt. Default 10s.
@@ -343,7 +351,8 @@ func (p *dispatcher) process(hard context.Context, c *webhook.Claimed) {
 	}
 }
 
-// send calls the sender, turning a panic into a failed attempt.
+// send shapes the payload and calls the sender, turning a panic into a
+// failed attempt.
 func (p *dispatcher) send(ctx context.Context, m *dest.Message) (resp dest.Response) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -351,6 +360,13 @@ func (p *dispatcher) send(ctx context.Context, m *dest.Message) (resp dest.Respo
 			resp = dest.Response{Err: &Error{Err: fmt.Errorf("sender panicked: %v", r), Class: webhook.ClassInternal}}
 		}
 	}()
+	if t := p.e.cfg.Transformer; t != nil {
+		payload, err := t.Payload(ctx, m.Delivery, m.Event)
+		if err != nil {
+			return dest.Response{Err: err}
+		}
+		m.Payload = payload
+	}
 	return p.d.Sender.Send(ctx, m)
 }
 

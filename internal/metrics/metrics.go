@@ -48,6 +48,9 @@ type Metrics struct {
 	endToEnd  *prometheus.HistogramVec
 	completed *prometheus.CounterVec
 
+	routeErrors *prometheus.CounterVec
+	shadowDiffs *prometheus.CounterVec
+
 	topicsMu sync.Mutex
 	topics   map[string]map[string]bool
 
@@ -98,11 +101,19 @@ func New() *Metrics {
 			Name: "hookyard_deliveries_completed_total",
 			Help: "Deliveries that reached a final state (succeeded or dead).",
 		}, []string{"destination", "state"}),
+		routeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookyard_route_errors_total",
+			Help: "Route expression or transform failures by route and stage (filter, priority, ordering_key, transform).",
+		}, []string{"route", "stage"}),
+		shadowDiffs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookyard_shadow_compared_total",
+			Help: "Shadow transform comparisons by route and result (same, different).",
+		}, []string{"route", "result"}),
 		topics: map[string]map[string]bool{},
 		drain:  newDrainRate(time.Minute),
 	}
 	m.Registry.MustRegister(m.ingestRequests, m.ingestAck, m.secretIndex, m.dedupHits, m.eventsByTopic,
-		m.attempts, m.sendTime, m.queueWait, m.endToEnd, m.completed,
+		m.attempts, m.sendTime, m.queueWait, m.endToEnd, m.completed, m.routeErrors, m.shadowDiffs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -163,6 +174,18 @@ func (m *Metrics) Attempted(destination string, d *webhook.Delivery, ev *webhook
 		m.completed.WithLabelValues(destination, string(final)).Inc()
 		m.drain.add(destination, time.Now())
 	}
+}
+
+// RouteError counts a failed route expression or transform (route.Observer).
+func (m *Metrics) RouteError(route, stage string) { m.routeErrors.WithLabelValues(route, stage).Inc() }
+
+// ShadowCompared counts a shadow comparison (route.Observer).
+func (m *Metrics) ShadowCompared(route string, differences int) {
+	result := "same"
+	if differences > 0 {
+		result = "different"
+	}
+	m.shadowDiffs.WithLabelValues(route, result).Inc()
 }
 
 // QueueSource is what the queue collector reads at scrape time.

@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookyard/hookyard/internal/webhook"
+)
+
+// TestFanOutWithTransforms: one event, three routes, three shapes; a
+// failing filter stays out, and every delivery carries a version stamp.
+func TestFanOutWithTransforms(t *testing.T) {
+	oms, wh, crm := newSink(t, nil), newSink(t, nil), newSink(t, nil)
+	dir := t.TempDir()
+	slim := filepath.Join(dir, "slim.jq")
+	os.WriteFile(slim, []byte(`{order_id: .body.id, total: .body.total_price, currency: .body.currency}`), 0o600)
+	dests := httpDest("oms", oms.srv.URL, "") + httpDest("warehouse", wh.srv.URL, "") + httpDest("crm", crm.srv.URL, "")
+	routes := fmt.Sprintf(`  - {name: to-oms, source: shop, destination: oms, transform: %s, filter: '.topic == "orders/create"'}
+  - {name: to-warehouse, source: shop, destination: warehouse, transform: '{fact_orders: [{order_id: .body.id, email_hash: (.body.email | length)}]}'}
+  - {name: to-crm, source: shop, destination: crm, transform: '{email: .body.email, lifecycle: "customer"}'}
+  - {name: refunds-only, source: shop, destination: crm, filter: '.topic == "refunds/create"'}
+`, slim)
+	n := startNode(t, dests, routes)
+	_, ack := post(t, n.ingestURL("shop"), orderBody(42), "fan-1")
+	id, _ := decodeAck(t, ack)
+	var got [3]map[string]any
+	for i, s := range []*sink{oms, wh, crm} {
+		r := s.next(t)
+		if err := json.Unmarshal(r.body, &got[i]); err != nil {
+			t.Fatalf("sink %d got %s", i, r.body)
+		}
+	}
+	if got[0]["order_id"] != float64(820982911946154500+42) || got[0]["total"] != "19.99" || len(got[0]) != 3 {
+		t.Errorf("oms payload = %v", got[0])
+	}
+	if _, ok := got[1]["fact_orders"]; !ok {
+		t.Errorf("warehouse payload = %v", got[1])
+	}
+	if got[2]["lifecycle"] != "customer" || got[2]["email"] != "buyer@example.com" {
+		t.Errorf("crm payload = %v", got[2])
+	}
+	ev, err := n.client.Event(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ev.Deliveries) != 3 {
+		t.Fatalf("deliveries = %d, want 3 (the refunds route must not match)", len(ev.Deliveries))
+	}
+	keys := map[string]bool{}
+	for _, d := range ev.Deliveries {
+		keys[d.ID] = true
+	}
+	if len(keys) != 3 {
+		t.Error("fan-out deliveries share ids (and so idempotency keys)")
+	}
+}
+
+// TestRunawayTransformDeadLettered: a transform that never ends is cut off
+// by its time limit and dead-letters the delivery with class transform.
+func TestRunawayTransformDeadLettered(t *testing.T) {
+	sk := newSink(t, nil)
+	n := startNode(t, httpDest("oms", sk.srv.URL, ""), `  - {source: shop, destination: oms, transform: 'def f: f; f'}`)
+	_, ack := post(t, n.ingestURL("shop"), orderBody(1), "runaway")
+	id, _ := decodeAck(t, ack)
+	d := waitState(t, n, id, webhook.StateDead)
+	if d.LastErrorClass != webhook.ClassTransform || sk.count() != 0 {
+		t.Fatalf("delivery = %+v, sink requests %d", d, sk.count())
+	}
+}
+
+// TestOrderingKeyWithFailures: updates to the same order arrive in the
+// order received even when the destination fails at random.
+func TestOrderingKeyWithFailures(t *testing.T) {
+	var mu sync.Mutex
+	rng := rand.New(rand.NewPCG(1, 2))
+	arrived := map[float64][]float64{} // order id → sequence numbers, in arrival order
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b struct{ Order, Seq float64 }
+		json.NewDecoder(r.Body).Decode(&b)
+		mu.Lock()
+		defer mu.Unlock()
+		if rng.IntN(4) == 0 { // a quarter of attempts fail
+			w.WriteHeader(503)
+			return
+		}
+		arrived[b.Order] = append(arrived[b.Order], b.Seq)
+	}))
+	defer srv.Close()
+	n := startNode(t, httpDest("oms", srv.URL, "    concurrency: 8\n"), `  - {source: shop, destination: oms, ordering_key: '.body.order', transform: '{order: .body.order, seq: .body.seq}'}`)
+	const orders, updates = 5, 12
+	for s := 0; s < updates; s++ {
+		for o := 0; o < orders; o++ {
+			body := []byte(fmt.Sprintf(`{"order":%d,"seq":%d}`, o, s))
+			if resp, b := post(t, n.ingestURL("shop"), body, fmt.Sprint("ord-", o, "-", s)); resp.StatusCode != 202 {
+				t.Fatalf("%d %s", resp.StatusCode, b)
+			}
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		total := 0
+		for _, seqs := range arrived {
+			total += len(seqs)
+		}
+		mu.Unlock()
+		if total == orders*updates {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d delivered", total, orders*updates)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for o, seqs := range arrived {
+		for i, s := range seqs {
+			if s != float64(i) {
+				t.Fatalf("order %v arrived out of order: %v", o, seqs)
+			}
+		}
+	}
+}
+
+// TestHighPriorityOvertakesBacklog: with a backlog of normal work queued
+// behind a slow destination, a high-priority event is delivered long
+// before the backlog drains.
+func TestHighPriorityOvertakesBacklog(t *testing.T) {
+	var mu sync.Mutex
+	var order []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b struct{ Kind string }
+		json.NewDecoder(r.Body).Decode(&b)
+		time.Sleep(10 * time.Millisecond) // a slow destination
+		mu.Lock()
+		order = append(order, b.Kind)
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	n := startNode(t, httpDest("oms", srv.URL, "    concurrency: 4\n"),
+		`  - {source: shop, destination: oms, priority: 'if .body.kind == "vip" then "high" else "normal" end', transform: '{kind: .body.kind}'}`)
+	const backlog = 400
+	for i := 0; i < backlog; i++ {
+		post(t, n.ingestURL("shop"), []byte(fmt.Sprintf(`{"kind":"normal","i":%d}`, i)), fmt.Sprint("n-", i))
+	}
+	mu.Lock()
+	base := len(order)
+	mu.Unlock()
+	post(t, n.ingestURL("shop"), []byte(`{"kind":"vip"}`), "vip")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		pos := -1
+		for i, k := range order {
+			if k == "vip" {
+				pos = i
+			}
+		}
+		done := len(order)
+		mu.Unlock()
+		if pos >= 0 {
+			behind := pos - base
+			t.Logf("backlog at the vip's arrival: %d normal deliveries; the vip overtook all but %d", backlog-base, behind)
+			if backlog-base < 50 {
+				t.Fatalf("the backlog drained too fast (%d left) for the test to mean anything", backlog-base)
+			}
+			// At most the deliveries already in flight (and one claim
+			// round) go before it.
+			if behind > 10 {
+				t.Fatalf("high-priority event waited behind %d normal deliveries", behind)
+			}
+			return
+		}
+		if done > backlog || time.Now().After(deadline) {
+			t.Fatalf("vip never delivered (%d deliveries)", done)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestPreviewCommand(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "hookyard.yaml")
+	os.WriteFile(cfg, []byte(`sources:
+  - {name: shop, provider: shopify, secrets: [s]}
+destinations:
+  - {name: oms, type: file, path: out.jsonl}
+routes:
+  - name: big-orders
+    source: shop
+    destination: oms
+    filter: '.topic == "orders/create"'
+    priority: 'if (.body.total_price | tonumber) >= 500 then "high" else "normal" end'
+    ordering_key: '.body.id'
+    transform: '{order_id: .body.id, total: .body.total_price}'
+    shadow: '{order_id: .body.id, total: (.body.total_price | tonumber)}'
+`), 0o600)
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"preview", "--config", cfg, "--route", "big-orders", "--topic", "orders/create",
+		"../../examples/payloads/shopify_orders_create.json"}, func(string) string { return "" }, strings.NewReader(""), &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		Matched     bool
+		Priority    string
+		OrderingKey string `json:"ordering_key"`
+		Output      map[string]any
+		ShadowDiff  []struct{ Path, Kind string } `json:"shadow_diff"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &st); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	if !st.Matched || st.Priority != "high" || st.OrderingKey != "450789469" || st.Output["total"] != "598.94" {
+		t.Errorf("stages = %+v", st)
+	}
+	if len(st.ShadowDiff) != 1 || st.ShadowDiff[0].Path != ".total" {
+		t.Errorf("shadow diff = %+v", st.ShadowDiff)
+	}
+}
