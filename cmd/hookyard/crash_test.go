@@ -75,6 +75,7 @@ func TestCrashNoAckedEventLost(t *testing.T) {
   listen: %s
   admin_listen: %s
   shutdown_timeout: 5s
+  allow_private: [127.0.0.1]
 storage:
   path: %s
 sources:

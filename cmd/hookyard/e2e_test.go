@@ -113,6 +113,7 @@ server:
   shutdown_timeout: 2s
   read_header_timeout: 1s
   read_timeout: 2s
+  allow_private: [127.0.0.1]
 storage:
   driver: sqlite
   path: %s

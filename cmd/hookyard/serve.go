@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/http"
 	"os"
 	"strconv"
@@ -89,9 +90,19 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) (
 		return nil, err
 	}
 
+	var allowPrivate []netip.Prefix
+	for i, c := range cfg.Server.AllowPrivate {
+		n, err := config.ParsePrefix(c)
+		if err != nil {
+			return fail(fmt.Errorf("server.allow_private[%d]: %w", i, err))
+		}
+		allowPrivate = append(allowPrivate, n)
+	}
 	var dests []deliver.Destination
 	for _, d := range cfg.Destinations {
-		snd, err := dest.New(d, dest.Options{Version: version})
+		// The SSRF guard is always on: private, loopback and metadata
+		// targets need an explicit allow_private.
+		snd, err := dest.New(d, dest.Options{Version: version, SSRFGuard: true, AllowPrivate: allowPrivate, Dir: cfg.Dir})
 		if err != nil {
 			return fail(err)
 		}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hookyard/hookyard/internal/dest"
+	"github.com/hookyard/hookyard/internal/outcome"
 	"github.com/hookyard/hookyard/internal/store"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
@@ -314,6 +315,11 @@ func (p *dispatcher) process(hard context.Context, c *webhook.Claimed) {
 	var err error
 	state := webhook.StateSucceeded
 	out := Classify(resp.StatusCode, resp.Header, resp.Err, end)
+	if errors.Is(resp.Err, outcome.ErrNothingToSend) {
+		// The transform chose to send nothing: done, and the attempt says so.
+		a.Error = resp.Err.Error()
+		out = Outcome{}
+	}
 	switch {
 	case out.OK():
 		err = p.e.cfg.Store.DeliverySucceed(wctx, d.ID, d.LeaseToken, a)

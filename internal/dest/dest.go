@@ -1,8 +1,12 @@
 // Package dest sends one delivery attempt to a destination: one file per
 // destination kind (http.go, file.go, sql.go, nats.go, amqp.go, redis.go,
-// kafka.go), each built from its config.Destination. A sender only reports what happened — the response or
-// the error, unchanged — and leaves its meaning (success, retry, dead
-// letter) to the deliver package, which this package does not import.
+// kafka.go), each built from its config.Destination, plus the SSRF guard
+// (ssrf.go) and outbound signing (sign.go). A sender reports what happened
+// — the response or the error — and leaves its meaning (success, retry,
+// dead letter) to the deliver package, which this package does not import;
+// where a sender knows better than a reading of the error (an SSRF
+// refusal, a payload that can never fit), it says so with an
+// *outcome.Error.
 package dest
 
 import (

@@ -63,7 +63,7 @@ func NewRedis(d config.Destination, o Options) (*Redis, error) {
 		// ParseURL errors may quote the URL, which holds the password.
 		return nil, fmt.Errorf("destination %q: url: not a redis://, rediss:// or unix:// URL", d.Name)
 	}
-	opts.ClientName = "hookyard"
+	opts.ClientName = cmp.Or(opts.ClientName, "hookyard")
 	opts.PoolSize = cmp.Or(max(d.Concurrency, 0), DefaultConcurrency)
 	opts.ContextTimeoutEnabled = true // the attempt's deadline bounds every command
 	opts.DisableIdentity = true       // no CLIENT SETINFO: servers before 7.2 reject it

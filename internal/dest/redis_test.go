@@ -38,9 +38,7 @@ func TestRedis(t *testing.T) {
 	m2 := message([]byte(`{"id":2}`), "")
 	m2.Delivery.ID = "dlv_2_" + suffix
 	m2.Payload = []byte(`{"slim":2}`)
-	t.Cleanup(func() {
-		rc.Del(t.Context(), stream, r.IdempotencyKey(m.Delivery.IdempotencyKey()), r.IdempotencyKey(m2.Delivery.IdempotencyKey()))
-	})
+	defer rc.Del(context.Background(), stream, r.IdempotencyKey(m.Delivery.IdempotencyKey()), r.IdempotencyKey(m2.Delivery.IdempotencyKey()))
 
 	// Concurrent attempts and later redeliveries add one entry.
 	var wg sync.WaitGroup

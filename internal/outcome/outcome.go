@@ -53,3 +53,8 @@ func IsPermanent(err error) bool {
 	e, ok := errors.AsType[*Error](err)
 	return ok && e.Permanent
 }
+
+// ErrNothingToSend means the delivery has nothing to deliver (its transform
+// yielded no output): it is recorded as done without contacting the
+// destination.
+var ErrNothingToSend = errors.New("nothing to send: the transform yielded no output")

@@ -154,7 +154,10 @@ func (t *Table) evalError(r *Route, stage string, ev *webhook.Event, err error) 
 // Payload returns what delivery d sends: nil for the original body, or the
 // transform's output as JSON. A transform that fails or exceeds its limits
 // returns a permanent error of class transform, so the delivery is
-// dead-lettered with the jq error and input path rather than retried.
+// dead-lettered with the jq error and input path rather than retried; a
+// transform that yields nothing returns outcome.ErrNothingToSend. A
+// cancelled context (shutdown) is returned as it is, so the delivery is
+// released, not dead-lettered.
 func (t *Table) Payload(ctx context.Context, d *webhook.Delivery, ev *webhook.Event) ([]byte, error) {
 	r, ok := t.byName[d.Route]
 	if !ok || r.Transform == nil {
@@ -166,17 +169,34 @@ func (t *Table) Payload(ctx context.Context, d *webhook.Delivery, ev *webhook.Ev
 		prog = r.Canary
 	}
 	env := transform.EnvelopeOf(ev).Value()
-	out, err := first(ctx, prog, env)
+	outs, err := prog.RunJSON(ctx, env)
+	if err == nil && len(outs) > 1 {
+		err = fmt.Errorf("%w: %s yields %d outputs; a transform must yield one", transform.ErrFailed, prog.Name(), len(outs))
+	}
 	if err != nil {
+		if ctx.Err() != nil && !isTransformError(err) {
+			return nil, err
+		}
 		if t.obs != nil {
 			t.obs.RouteError(r.Name, "transform")
 		}
 		return nil, &outcome.Error{Err: err, Permanent: true, Class: webhook.ClassTransform}
 	}
-	if r.Shadow != nil && !canary {
-		t.shadow(ctx, r, ev, env, out)
+	if len(outs) == 0 {
+		return nil, outcome.ErrNothingToSend
 	}
-	return json.Marshal(out)
+	if r.Shadow != nil && !canary {
+		var live any
+		if err := json.Unmarshal(outs[0], &live); err == nil {
+			t.shadow(ctx, r, ev, env, live)
+		}
+	}
+	return outs[0], nil
+}
+
+func isTransformError(err error) bool {
+	return errors.Is(err, transform.ErrTimeout) || errors.Is(err, transform.ErrTooLarge) ||
+		errors.Is(err, transform.ErrFailed) || errors.Is(err, transform.ErrCompile)
 }
 
 // first runs p and returns its single output (null when it yields none).
