@@ -103,8 +103,19 @@ func (n *node) ingestURL(source string) string { return "http://" + n.publicAddr
 // SQLite file in a temp dir. extra is appended to the generated config.
 func startNode(t *testing.T, destinations string, routes string, extra ...string) *node {
 	t.Helper()
+	return startNodeTLS(t, destinations, routes, "", "", extra...)
+}
+
+// startNodeTLS is startNode with the public listener on TLS when certFile
+// is set.
+func startNodeTLS(t *testing.T, destinations, routes, certFile, keyFile string, extra ...string) *node {
+	t.Helper()
 	dir := t.TempDir()
 	more := strings.Join(extra, "")
+	tlsConf := ""
+	if certFile != "" {
+		tlsConf = fmt.Sprintf("  tls: {cert_file: %s, key_file: %s}\n", certFile, keyFile)
+	}
 	cfgText := fmt.Sprintf(`
 server:
   listen: 127.0.0.1:0
@@ -114,7 +125,7 @@ server:
   read_header_timeout: 1s
   read_timeout: 2s
   allow_private: [127.0.0.1]
-storage:
+%sstorage:
   driver: sqlite
   path: %s
 admin:
@@ -132,7 +143,7 @@ destinations:
 %s
 routes:
 %s
-`, filepath.Join(dir, "hookyard.db"), adminToken, testSecret, more, destinations, routes)
+`, tlsConf, filepath.Join(dir, "hookyard.db"), adminToken, testSecret, more, destinations, routes)
 	path := filepath.Join(dir, "hookyard.yaml")
 	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {
 		t.Fatal(err)
