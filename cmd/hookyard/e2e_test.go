@@ -157,7 +157,7 @@ routes:
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	srv, err := startServer(ctx, cfg, logger)
+	srv, err := startServer(ctx, cfg, logger, false)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

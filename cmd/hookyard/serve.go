@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strconv"
 	"time"
@@ -30,6 +31,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "serve", "serve --config FILE")
 	path := fs.String("config", "hookyard.yaml", "config file")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	profile := fs.Bool("pprof", false, "serve Go profiles at /debug/pprof/ on the admin listener (for performance work)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -42,7 +44,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := startServer(ctx, cfg, logger)
+	srv, err := startServer(ctx, cfg, logger, *profile)
 	if err != nil {
 		return err
 	}
@@ -76,7 +78,7 @@ type server struct {
 // ctx ends (SIGTERM): it stops accepting, lets in-flight ingests and sends
 // finish (bounded by server.shutdown_timeout), releases what is left, and
 // closes the store.
-func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*server, error) {
+func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, profile bool) (*server, error) {
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -140,6 +142,11 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger) (
 	adm.Handle("/api/", api.New(api.Config{Store: st, Tokens: cfg.Admin.Tokens, Logger: logger, Wake: s.engine.WakeAll}))
 	adm.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
 	s.health(adm)
+	if profile {
+		adm.HandleFunc("/debug/pprof/", pprof.Index)
+		adm.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		adm.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 
 	sv := cfg.Server
 	s.public = &http.Server{Handler: pub, ReadHeaderTimeout: sv.ReadHeaderTimeout.D(), ReadTimeout: sv.ReadTimeout.D(),

@@ -56,9 +56,6 @@ func (s *Store) prepare(ctx context.Context) error {
 					AND (h.state IN ('pending', 'inflight') OR (h.state = 'dead' AND h.order_block = 1))))
 				ORDER BY d.priority, d.due_at LIMIT ?)
 			RETURNING ` + deliverySelect),
-		succeed: p(`UPDATE deliveries SET state = 'succeeded', attempts = attempts + 1, lease_owner = '',
-			last_error = '', last_error_class = '', updated_at = ?, completed_at = ?
-			WHERE id = ? AND lease_token = ? AND state = 'inflight'`),
 		retry: p(`UPDATE deliveries SET state = 'pending', attempts = attempts + 1, lease_owner = '',
 			due_at = ?, ready_at = ?, last_error = ?, last_error_class = ?, updated_at = ?
 			WHERE id = ? AND lease_token = ? AND state = 'inflight'`),
@@ -140,8 +137,11 @@ func (s *Store) DeliveryClaim(ctx context.Context, p store.ClaimParams) ([]webho
 }
 
 func (s *Store) eventsByID(ctx context.Context, ids []any) (map[string]webhook.Event, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT id, source, provider, topic, dedup_key, received_at, headers, body
-		FROM events WHERE id IN (`+placeholders(len(ids))+`)`, ids...)
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.eventsByIDs.QueryContext(ctx, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", webhook.ErrUnavailable, err)
 	}
@@ -211,12 +211,104 @@ func (s *Store) fenced(ctx context.Context, id string, a *webhook.Attempt, updat
 	return nil
 }
 
-// DeliverySucceed implements store.Store.
+// DeliverySucceed implements store.Store. Successes are the most common
+// write after ingest, so the writer applies all of a batch's successes with
+// one UPDATE … FROM (VALUES …) and one multi-row attempt insert.
 func (s *Store) DeliverySucceed(ctx context.Context, id string, token int64, a webhook.Attempt) error {
+	so := &succeedOp{id: id, token: token, a: &a}
+	if err := s.submit(ctx, &op{succ: so, size: 256 + len(a.ResponseBody), done: make(chan struct{})}); err != nil {
+		return err
+	}
+	if so.lost {
+		return fmt.Errorf("delivery %s: %w", id, webhook.ErrLeaseLost)
+	}
+	return nil
+}
+
+// succeedOp is one DeliverySucceed waiting in the writer queue.
+type succeedOp struct {
+	id    string
+	token int64
+	a     *webhook.Attempt
+	lost  bool
+}
+
+const maxSucceedRows = 200
+
+// succeedGroup applies every success in batch, fenced by lease token.
+func (s *Store) succeedGroup(ctx context.Context, batch []*op) error {
+	var ops []*succeedOp
+	for _, o := range batch {
+		if o.succ != nil {
+			o.succ.lost = true
+			ops = append(ops, o.succ)
+		}
+	}
 	now := micros(s.now())
-	return s.fenced(ctx, id, &a, func(ctx context.Context) (sql.Result, error) {
-		return s.st.succeed.ExecContext(ctx, now, now, id, token)
-	})
+	for start := 0; start < len(ops); start += maxSucceedRows {
+		chunk := ops[start:min(len(ops), start+maxSucceedRows)]
+		args := make([]any, 0, 2+2*len(chunk))
+		args = append(args, now, now)
+		byID := make(map[string]*succeedOp, len(chunk))
+		for _, so := range chunk {
+			args = append(args, so.id, so.token)
+			byID[so.id] = so
+		}
+		st, err := s.cached(ctx, "succeed", len(chunk), func() string {
+			return `UPDATE deliveries SET state = 'succeeded', attempts = attempts + 1, lease_owner = '',
+				last_error = '', last_error_class = '', updated_at = ?, completed_at = ?
+				FROM (VALUES ` + rowsOf(len(chunk), 2) + `) AS v
+				WHERE deliveries.id = v.column1 AND deliveries.lease_token = v.column2 AND deliveries.state = 'inflight'
+				RETURNING deliveries.id`
+		})
+		if err != nil {
+			return err
+		}
+		rows, err := st.QueryContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		var won []*succeedOp
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			if so := byID[id]; so != nil {
+				so.lost = false
+				won = append(won, so)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(won) == 0 {
+			continue
+		}
+		aargs := make([]any, 0, 8*len(won))
+		for _, so := range won {
+			a := so.a
+			body := a.ResponseBody
+			if len(body) > webhook.MaxAttemptResponse {
+				body = body[:webhook.MaxAttemptResponse]
+			}
+			aargs = append(aargs, so.id, a.Number, micros(a.StartedAt), a.Duration.Microseconds(), a.StatusCode,
+				a.ErrorClass, truncate(a.Error, 1024), body)
+		}
+		ast, err := s.cached(ctx, "attempts", len(won), func() string {
+			return `INSERT INTO attempts (delivery_id, number, started_at, duration_us, status_code, error_class, error,
+				response_body) VALUES ` + rowsOf(len(won), 8)
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := ast.ExecContext(ctx, aargs...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DeliveryRetry implements store.Store.

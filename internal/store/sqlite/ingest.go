@@ -74,8 +74,14 @@ func (s *Store) ingestGroup(ctx context.Context, batch []*op) error {
 			ev := in.ev
 			args = append(args, ev.ID, ev.Source, ev.Provider, ev.Topic, ev.DedupKey, micros(ev.ReceivedAt), in.headers, ev.Body)
 		}
-		rows, err := s.w.QueryContext(ctx, `INSERT INTO events (id, source, provider, topic, dedup_key, received_at, headers, body)
-			VALUES `+rowsOf(len(chunk), eventCols)+` ON CONFLICT (source, dedup_key) DO NOTHING RETURNING id`, args...)
+		st, err := s.cached(ctx, "events", len(chunk), func() string {
+			return `INSERT INTO events (id, source, provider, topic, dedup_key, received_at, headers, body)
+			VALUES ` + rowsOf(len(chunk), eventCols) + ` ON CONFLICT (source, dedup_key) DO NOTHING RETURNING id`
+		})
+		if err != nil {
+			return err
+		}
+		rows, err := st.QueryContext(ctx, args...)
 		if err != nil {
 			return err
 		}
@@ -99,8 +105,13 @@ func (s *Store) ingestGroup(ctx context.Context, batch []*op) error {
 		if n == 0 {
 			return nil
 		}
-		_, err := s.w.ExecContext(ctx, `INSERT INTO deliveries (id, event_id, destination, route, state, priority,
-			ordering_key, order_block, version, max_attempts, due_at, ready_at, created_at, updated_at) VALUES `+rowsOfState(n), dargs...)
+		st, err := s.cached(ctx, "deliveries", n, func() string {
+			return `INSERT INTO deliveries (id, event_id, destination, route, state, priority,
+			ordering_key, order_block, version, max_attempts, due_at, ready_at, created_at, updated_at) VALUES ` + rowsOfState(n)
+		})
+		if err == nil {
+			_, err = st.ExecContext(ctx, dargs...)
+		}
 		dargs, n = dargs[:0], 0
 		return err
 	}
@@ -140,4 +151,26 @@ func rowsOf(n, cols int) string {
 func rowsOfState(n int) string {
 	one := "(?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 	return strings.TrimSuffix(strings.Repeat(one+", ", n), ", ")
+}
+
+// cached returns the writer's prepared statement for an n-row insert into
+// table, preparing it on first use: batches repeat their sizes, and parsing
+// a multi-row statement costs more than running it. Only the writer
+// goroutine calls it.
+func (s *Store) cached(ctx context.Context, table string, n int, query func() string) (*sql.Stmt, error) {
+	key := stmtKey{table, n}
+	if st, ok := s.stmtCache[key]; ok {
+		return st, nil
+	}
+	st, err := s.w.PrepareContext(ctx, query())
+	if err != nil {
+		return nil, err
+	}
+	s.stmtCache[key] = st
+	return st, nil
+}
+
+type stmtKey struct {
+	table string
+	n     int
 }

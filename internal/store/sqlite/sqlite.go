@@ -63,6 +63,10 @@ type Store struct {
 	rdb  *sql.DB
 	now  func() time.Time
 	st   stmts
+	// stmtCache holds the writer's multi-row insert statements by size.
+	stmtCache map[stmtKey]*sql.Stmt
+	// eventsByIDs loads claimed deliveries' events on the reader pool.
+	eventsByIDs *sql.Stmt
 
 	ops     chan *op
 	batches atomic.Int64 // committed write transactions
@@ -78,7 +82,8 @@ type Store struct {
 // result never rolls back its neighbours.
 type op struct {
 	fn   func(ctx context.Context) error
-	ing  *ingestOp // set instead of fn for ingests, which are inserted as a group
+	ing  *ingestOp  // set instead of fn for ingests, which are inserted as a group
+	succ *succeedOp // set instead of fn for successes, also applied as a group
 	size int
 	err  error
 	done chan struct{}
@@ -124,7 +129,7 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 	wdb.SetConnMaxIdleTime(0)
 	wdb.SetConnMaxLifetime(0)
 	s := &Store{
-		path: path, wdb: wdb, now: cfg.Now,
+		path: path, wdb: wdb, now: cfg.Now, stmtCache: map[stmtKey]*sql.Stmt{},
 		ops:     make(chan *op, queueDepth),
 		quit:    make(chan struct{}),
 		stopped: make(chan struct{}),
@@ -152,6 +157,16 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 	rdb.SetMaxOpenConns(cfg.Readers)
 	rdb.SetMaxIdleConns(cfg.Readers)
 	s.rdb = rdb
+	// One statement for any number of ids (a JSON array), so it is parsed
+	// once per reader connection rather than once per claim.
+	s.eventsByIDs, err = rdb.PrepareContext(ctx, `SELECT id, source, provider, topic, dedup_key, received_at, headers, body
+		FROM events WHERE id IN (SELECT value FROM json_each(?))`)
+	if err != nil {
+		rdb.Close()
+		s.w.Close()
+		wdb.Close()
+		return nil, fmt.Errorf("sqlite: prepare: %w", err)
+	}
 	go s.writer()
 	return s, nil
 }
@@ -321,6 +336,10 @@ func (s *Store) runTx(batch []*op) (err error) {
 		return err
 	}
 	if err := s.ingestGroup(ctx, batch); err != nil {
+		s.w.ExecContext(ctx, "ROLLBACK")
+		return err
+	}
+	if err := s.succeedGroup(ctx, batch); err != nil {
 		s.w.ExecContext(ctx, "ROLLBACK")
 		return err
 	}
