@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -347,4 +348,60 @@ func TestFrontDoorPolicies(t *testing.T) {
 		t.Errorf("quarantined body = %s", b)
 	}
 	sk.next(t)
+}
+
+// TestInFlightCap: beyond server.max_in_flight concurrent ingest requests
+// the answer is 503 with Retry-After, and the slot frees when the slow
+// request ends.
+func TestInFlightCap(t *testing.T) {
+	sk := newSink(t, nil)
+	cap1 := startNodeCap(t, sk)
+	// Hold the only slot with a request whose body never finishes.
+	conn, err := net.Dial("tcp", cap1.publicAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write([]byte("POST /ingest/shop HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"))
+	time.Sleep(100 * time.Millisecond) // let the handler take the slot
+	resp, err := http.DefaultClient.Do(signedRequest(t, cap1.ingestURL("shop"), orderBody(1), "cap-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("second request: %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	conn.Close() // the held request ends (its body is cut short)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, _ := status(t, signedRequest(t, cap1.ingestURL("shop"), orderBody(2), "cap-2"))
+		if code == http.StatusAccepted {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("slot never freed: %d", code)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func startNodeCap(t *testing.T, sk *sink) *node {
+	t.Helper()
+	n := startNode(t, httpDest("oms", sk.srv.URL, ""), "  - {source: shop, destination: oms}")
+	if n.cfg.Server.MaxInFlight != 1024 {
+		t.Fatalf("default max_in_flight = %d", n.cfg.Server.MaxInFlight)
+	}
+	// Run a second node on the same config with max_in_flight 1.
+	cfg := *n.cfg
+	cfg.Storage.Path = filepath.Join(t.TempDir(), "cap.db")
+	cfg.Server.MaxInFlight = 1
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := startServer(ctx, &cfg, slog.New(slog.DiscardHandler), false)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); srv.wait() })
+	return &node{server: srv, cancel: cancel}
 }
