@@ -135,16 +135,23 @@ func TestOrderingKeyWithFailures(t *testing.T) {
 	}
 }
 
-// TestHighPriorityOvertakesBacklog: with a backlog of normal work queued
-// behind a slow destination, a high-priority event is delivered long
-// before the backlog drains.
+// TestHighPriorityOvertakesBacklog: a normal backlog fills every normal
+// slot of a stuck destination; a high-priority event still goes through on
+// the slots reserved for high priority, ahead of the whole backlog.
 func TestHighPriorityOvertakesBacklog(t *testing.T) {
+	gate := make(chan struct{})
 	var mu sync.Mutex
 	var order []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var b struct{ Kind string }
 		json.NewDecoder(r.Body).Decode(&b)
-		time.Sleep(10 * time.Millisecond) // a slow destination
+		if b.Kind != "vip" {
+			select { // the normal backlog is stuck until the gate opens
+			case <-gate:
+			case <-r.Context().Done():
+				return
+			}
+		}
 		mu.Lock()
 		order = append(order, b.Kind)
 		mu.Unlock()
@@ -152,40 +159,38 @@ func TestHighPriorityOvertakesBacklog(t *testing.T) {
 	defer srv.Close()
 	n := startNode(t, httpDest("oms", srv.URL, "    concurrency: 4\n"),
 		`  - {source: shop, destination: oms, priority: 'if .body.kind == "vip" then "high" else "normal" end', transform: '{kind: .body.kind}'}`)
-	const backlog = 400
+	const backlog = 200
 	for i := 0; i < backlog; i++ {
 		post(t, n.ingestURL("shop"), []byte(fmt.Sprintf(`{"kind":"normal","i":%d}`, i)), fmt.Sprint("n-", i))
 	}
-	mu.Lock()
-	base := len(order)
-	mu.Unlock()
 	post(t, n.ingestURL("shop"), []byte(`{"kind":"vip"}`), "vip")
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		mu.Lock()
-		pos := -1
-		for i, k := range order {
-			if k == "vip" {
-				pos = i
+		got := append([]string(nil), order...)
+		mu.Unlock()
+		if len(got) > 0 {
+			if got[0] != "vip" {
+				t.Fatalf("first delivery was %q, want the vip", got[0])
 			}
+			break
 		}
+		if time.Now().After(deadline) {
+			t.Fatal("the vip was not delivered while the normal backlog held every normal slot")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(gate)
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
 		done := len(order)
 		mu.Unlock()
-		if pos >= 0 {
-			behind := pos - base
-			t.Logf("backlog at the vip's arrival: %d normal deliveries; the vip overtook all but %d", backlog-base, behind)
-			if backlog-base < 50 {
-				t.Fatalf("the backlog drained too fast (%d left) for the test to mean anything", backlog-base)
-			}
-			// At most the deliveries already in flight (and one claim
-			// round) go before it.
-			if behind > 10 {
-				t.Fatalf("high-priority event waited behind %d normal deliveries", behind)
-			}
+		if done == backlog+1 {
 			return
 		}
-		if done > backlog || time.Now().After(deadline) {
-			t.Fatalf("vip never delivered (%d deliveries)", done)
+		if time.Now().After(deadline) {
+			t.Fatalf("backlog did not drain: %d of %d", done, backlog+1)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -225,7 +225,17 @@ func (p *dispatcher) loop(ctx, hard context.Context, inflight *sync.WaitGroup) {
 				params.Tiers, params.Limit = store.TierLow, 1
 			}
 		}
-		cs, err := p.e.cfg.Store.DeliveryClaim(ctx, params)
+		// The claim must not be abandoned half way by shutdown: a claim that
+		// commits after its caller gave up would leave leased work nobody
+		// runs until the lease expires. So it runs to completion, and work
+		// claimed as shutdown began is released at once.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		cs, err := p.e.cfg.Store.DeliveryClaim(cctx, params)
+		cancel()
+		if err == nil && ctx.Err() != nil {
+			p.releaseAll(cs)
+			return
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -280,6 +290,18 @@ func (p *dispatcher) loop(ctx, hard context.Context, inflight *sync.WaitGroup) {
 			wait = min(max(due.Sub(p.e.cfg.Now()), time.Millisecond), wait)
 		}
 		sleep(ctx, wait, p.wake)
+	}
+}
+
+// releaseAll returns claimed deliveries to the queue without using an
+// attempt.
+func (p *dispatcher) releaseAll(cs []webhook.Claimed) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, c := range cs {
+		if err := p.e.cfg.Store.DeliveryRelease(ctx, c.Delivery.ID, c.Delivery.LeaseToken); err != nil && !errors.Is(err, webhook.ErrLeaseLost) {
+			p.e.log.Error("release failed", "destination", p.d.Name, "event_id", c.Event.ID, "error", err.Error())
+		}
 	}
 }
 
