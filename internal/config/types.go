@@ -2,7 +2,7 @@ package config
 
 import "time"
 
-// Config is the whole hookyard configuration file; docs/CONFIG.md documents
+// Config is the whole hookyard configuration file; the README's configuration reference documents
 // every key. Defaults noted on fields apply when a key is absent.
 type Config struct {
 	Server       Server        `yaml:"server"`
@@ -166,7 +166,7 @@ type Destination struct {
 	// (its own worker budget); default 16.
 	Concurrency int `yaml:"concurrency"`
 
-	// The keys below belong to one or a few types each; docs/CONFIG.md has
+	// The keys below belong to one or a few types each; the README's configuration reference has
 	// a section per type, and validation rejects a key the type ignores.
 
 	Method       string     `yaml:"method,omitempty"`        // http: POST (default), PUT or PATCH
