@@ -7,6 +7,8 @@ package store
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hookyard/hookyard/internal/webhook"
@@ -150,6 +152,21 @@ type QuarantineFilter struct {
 	Cursor   string
 	Limit    int
 	WithBody bool
+}
+
+// DeliveryID returns the id of the i-th delivery of an event. Delivery ids
+// extend their event's id ("dlv_" + the event id without "evt_" + "." + i),
+// so they sort in arrival order, the primary key alone finds an event's
+// deliveries, and every store produces the same ids.
+func DeliveryID(eventID string, i int) string {
+	return "dlv_" + strings.TrimPrefix(eventID, "evt_") + "." + strconv.Itoa(i)
+}
+
+// DeliveryIDRange bounds the ids of an event's deliveries: lo <= id < hi
+// in byte order.
+func DeliveryIDRange(eventID string) (lo, hi string) {
+	p := "dlv_" + strings.TrimPrefix(eventID, "evt_")
+	return p + ".", p + "/" // '/' follows '.' in ASCII
 }
 
 // PageLimit clamps a requested page size.

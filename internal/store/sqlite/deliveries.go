@@ -235,6 +235,11 @@ type succeedOp struct {
 
 const maxSucceedRows = 200
 
+type leaseKey struct {
+	id    string
+	token int64
+}
+
 // succeedGroup applies every success in batch, fenced by lease token.
 func (s *Store) succeedGroup(ctx context.Context, batch []*op) error {
 	var ops []*succeedOp
@@ -249,17 +254,19 @@ func (s *Store) succeedGroup(ctx context.Context, batch []*op) error {
 		chunk := ops[start:min(len(ops), start+maxSucceedRows)]
 		args := make([]any, 0, 2+2*len(chunk))
 		args = append(args, now, now)
-		byID := make(map[string]*succeedOp, len(chunk))
+		// Keyed by id and token: a stale worker's success for the same
+		// delivery may share the batch, and only the current token wins.
+		byID := make(map[leaseKey]*succeedOp, len(chunk))
 		for _, so := range chunk {
 			args = append(args, so.id, so.token)
-			byID[so.id] = so
+			byID[leaseKey{so.id, so.token}] = so
 		}
 		st, err := s.cached(ctx, "succeed", len(chunk), func() string {
 			return `UPDATE deliveries SET state = 'succeeded', attempts = attempts + 1, lease_owner = '',
 				last_error = '', last_error_class = '', updated_at = ?, completed_at = ?
 				FROM (VALUES ` + rowsOf(len(chunk), 2) + `) AS v
 				WHERE deliveries.id = v.column1 AND deliveries.lease_token = v.column2 AND deliveries.state = 'inflight'
-				RETURNING deliveries.id`
+				RETURNING deliveries.id, deliveries.lease_token`
 		})
 		if err != nil {
 			return err
@@ -270,12 +277,12 @@ func (s *Store) succeedGroup(ctx context.Context, batch []*op) error {
 		}
 		var won []*succeedOp
 		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
+			var k leaseKey
+			if err := rows.Scan(&k.id, &k.token); err != nil {
 				rows.Close()
 				return err
 			}
-			if so := byID[id]; so != nil {
+			if so := byID[k]; so != nil {
 				so.lost = false
 				won = append(won, so)
 			}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/hookyard/hookyard/internal/store"
@@ -31,19 +30,6 @@ func (s *Store) Ingest(ctx context.Context, ev *webhook.Event, ds []webhook.NewD
 	in := &ingestOp{ev: ev, headers: headers, ds: ds}
 	err = s.submit(ctx, &op{ing: in, size: len(ev.Body) + len(headers), done: make(chan struct{})})
 	return in.res, err
-}
-
-// DeliveryID returns the id of the i-th delivery of an event. Delivery ids
-// extend their event's id, so they sort in arrival order and the primary
-// key alone finds an event's deliveries.
-func DeliveryID(eventID string, i int) string {
-	return "dlv_" + strings.TrimPrefix(eventID, "evt_") + "." + strconv.Itoa(i)
-}
-
-// eventDeliveryRange bounds the delivery ids of an event: [lo, hi).
-func eventDeliveryRange(eventID string) (lo, hi string) {
-	p := "dlv_" + strings.TrimPrefix(eventID, "evt_")
-	return p + ".", p + "/" // '/' follows '.' in ASCII
 }
 
 const (
@@ -128,7 +114,7 @@ func (s *Store) ingestGroup(ctx context.Context, batch []*op) error {
 		}
 		recv := micros(in.ev.ReceivedAt)
 		for i, d := range in.ds {
-			dargs = append(dargs, DeliveryID(in.ev.ID, i), in.ev.ID, d.Destination, d.Route, d.Priority,
+			dargs = append(dargs, store.DeliveryID(in.ev.ID, i), in.ev.ID, d.Destination, d.Route, d.Priority,
 				d.OrderingKey, d.BlockOnDead, d.Version, d.MaxAttempts, recv, recv, now, now)
 			n++
 			if n == maxRowsPerInsert {

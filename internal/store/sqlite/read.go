@@ -44,7 +44,7 @@ func deliveryWhere(f store.DeliveryFilter, withCursor bool) *where {
 		w.add("route = ?", f.Route)
 	}
 	if f.EventID != "" {
-		lo, hi := eventDeliveryRange(f.EventID)
+		lo, hi := store.DeliveryIDRange(f.EventID)
 		w.add("id >= ? AND id < ?", lo, hi)
 	}
 	if !f.Since.IsZero() {

@@ -48,6 +48,11 @@ func Run(t *testing.T, open Opener) {
 		{"OrderingKeyOneAtATime", testOrderingKey},
 		{"OrderingKeyOnDead", testOrderingKeyOnDead},
 		{"ClaimTiers", testClaimTiers},
+		{"ClaimTiersWithGap", testClaimTiersWithGap},
+		{"DeliveryIDs", testDeliveryIDs},
+		{"IngestConcurrentMixed", testIngestConcurrentMixed},
+		{"FencingConcurrent", testFencingConcurrent},
+		{"OrderingKeyConcurrentWorkers", testOrderingKeyConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -746,5 +751,239 @@ func testClaimTiers(t *testing.T, s store.Store) {
 	}
 	if got := tier(0); fmt.Sprint(got) != fmt.Sprint([]string{normal}) {
 		t.Fatalf("all tiers = %v", got)
+	}
+}
+
+// testDeliveryIDs pins the delivery id format every store must produce, so
+// the API and the idempotency keys look the same on SQLite and Postgres.
+func testDeliveryIDs(t *testing.T, s store.Store) {
+	ev := event("shop", "ids", t0)
+	mustIngest(t, s, ev, route("oms", 1), route("crm", 1), route("wms", 1))
+	ds, _, err := s.DeliveryList(context.Background(), store.DeliveryFilter{EventID: ev.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, d := range ds {
+		got[d.ID] = d.Destination
+		if d.EventID != ev.ID {
+			t.Errorf("delivery %s: event id %s, want %s", d.ID, d.EventID, ev.ID)
+		}
+	}
+	for i, dest := range []string{"oms", "crm", "wms"} {
+		id := store.DeliveryID(ev.ID, i)
+		if got[id] != dest {
+			t.Errorf("delivery %s = %q, want destination %s (ids: %v)", id, got[id], dest, got)
+		}
+	}
+}
+
+// testIngestConcurrentMixed ingests new events and duplicates of them at
+// once, as a burst of provider retries would: each key is stored once, with
+// its deliveries, and every duplicate names the stored event.
+func testIngestConcurrentMixed(t *testing.T, s store.Store) {
+	const n, keys = 96, 8
+	var wg sync.WaitGroup
+	results := make([]store.IngestResult, n)
+	errs := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ev := event("shop", fmt.Sprint("mixed-", i%keys), t0.Add(time.Duration(i)*time.Microsecond))
+			results[i], errs[i] = s.Ingest(context.Background(), ev, []webhook.NewDelivery{route("oms", 1), route("crm", 1)})
+		}()
+	}
+	wg.Wait()
+	fresh := map[int]int{}
+	for i := range results {
+		if errs[i] != nil {
+			t.Fatalf("ingest %d: %v", i, errs[i])
+		}
+		if !results[i].Duplicate {
+			fresh[i%keys]++
+		}
+	}
+	ctx := context.Background()
+	for k := 0; k < keys; k++ {
+		if fresh[k] != 1 {
+			t.Errorf("key %d stored %d times, want 1", k, fresh[k])
+		}
+		es, _, err := s.EventList(ctx, store.EventFilter{DedupKey: fmt.Sprint("mixed-", k)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(es) != 1 {
+			t.Fatalf("key %d: %d events stored", k, len(es))
+		}
+		for i := k; i < n; i += keys {
+			if results[i].EventID != es[0].ID {
+				t.Errorf("ingest %d (key %d) named event %s, stored %s", i, k, results[i].EventID, es[0].ID)
+			}
+		}
+	}
+	if c, _ := s.DeliveryCount(ctx, store.DeliveryFilter{}); c != 2*keys {
+		t.Fatalf("deliveries = %d, want %d", c, 2*keys)
+	}
+}
+
+// testFencingConcurrent races a crashed-and-back worker's late outcomes
+// against the new lease holder's: every stale write is fenced off, every
+// current one applies, and each delivery records exactly one attempt.
+func testFencingConcurrent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const n = 40
+	for i := 0; i < n; i++ {
+		mustIngest(t, s, event("shop", fmt.Sprint("f", i), t0.Add(time.Duration(i)*time.Microsecond)), route("oms", 1))
+	}
+	stale := claim(t, s, "oms", n, t0.Add(time.Millisecond))
+	fresh := claim(t, s, "oms", n, t0.Add(2*time.Minute)) // the first leases expired
+	if len(stale) != n || len(fresh) != n {
+		t.Fatalf("claimed %d then %d, want %d each", len(stale), len(fresh), n)
+	}
+	var wg sync.WaitGroup
+	staleErrs := make([]error, n)
+	freshErrs := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			c := stale[i].Delivery
+			if i%2 == 0 {
+				staleErrs[i] = s.DeliverySucceed(ctx, c.ID, c.LeaseToken, attempt(1, 200, ""))
+			} else {
+				staleErrs[i] = s.DeliveryRetry(ctx, c.ID, c.LeaseToken, attempt(1, 500, webhook.ClassHTTP5xx), t0.Add(time.Hour))
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			c := fresh[i].Delivery
+			if i%3 == 0 {
+				freshErrs[i] = s.DeliveryDead(ctx, c.ID, c.LeaseToken, attempt(1, 400, webhook.ClassHTTP4xx))
+			} else {
+				freshErrs[i] = s.DeliverySucceed(ctx, c.ID, c.LeaseToken, attempt(1, 200, ""))
+			}
+		}()
+	}
+	wg.Wait()
+	for i := 0; i < n; i++ {
+		if !errors.Is(staleErrs[i], webhook.ErrLeaseLost) {
+			t.Errorf("stale write %d: err = %v, want ErrLeaseLost", i, staleErrs[i])
+		}
+		if freshErrs[i] != nil {
+			t.Errorf("current write %d: %v", i, freshErrs[i])
+		}
+	}
+	for i, c := range fresh {
+		d, err := s.DeliveryGet(ctx, c.Delivery.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := webhook.StateSucceeded
+		if i%3 == 0 {
+			want = webhook.StateDead
+		}
+		if d.State != want || d.Attempts != 1 {
+			t.Errorf("delivery %d: state %s, attempts %d; want %s, 1", i, d.State, d.Attempts, want)
+		}
+		if as, _ := s.AttemptList(ctx, d.ID); len(as) != 1 {
+			t.Errorf("delivery %d: %d attempts recorded, want 1", i, len(as))
+		}
+	}
+}
+
+// testOrderingKeyConcurrent drains keyed work with several concurrent
+// workers: a key never has two deliveries in flight, and each key's
+// deliveries are claimed in the order received.
+func testOrderingKeyConcurrent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	const keys, perKey = 4, 6
+	want := map[string][]string{}
+	for i := 0; i < keys*perKey; i++ {
+		key := fmt.Sprint("order-", i%keys)
+		ev := event("shop", fmt.Sprint("ok", i), t0.Add(time.Duration(i)*time.Millisecond))
+		mustIngest(t, s, ev, keyed("oms", key, false))
+		want[key] = append(want[key], ev.ID)
+	}
+	var mu sync.Mutex
+	inflight := map[string]string{}
+	got := map[string][]string{}
+	var wg sync.WaitGroup
+	for w := 0; w < 6; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for idle := 0; idle < 3; {
+				cs, err := s.DeliveryClaim(ctx, store.ClaimParams{Destination: "oms", Owner: fmt.Sprint("w", w), Limit: 2,
+					Lease: time.Minute, Now: t0.Add(time.Second)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(cs) == 0 {
+					mu.Lock()
+					done := len(inflight) == 0 && countAll(got) == keys*perKey
+					mu.Unlock()
+					if done {
+						idle++
+					}
+					continue
+				}
+				mu.Lock()
+				for _, c := range cs {
+					k := c.Delivery.OrderingKey
+					if other, busy := inflight[k]; busy {
+						t.Errorf("key %s: %s claimed while %s is in flight", k, c.Event.ID, other)
+					}
+					inflight[k] = c.Event.ID
+					got[k] = append(got[k], c.Event.ID)
+				}
+				mu.Unlock()
+				for _, c := range cs {
+					// Clear before recording: the next delivery of the key
+					// becomes claimable only once the success commits.
+					mu.Lock()
+					delete(inflight, c.Delivery.OrderingKey)
+					mu.Unlock()
+					if err := s.DeliverySucceed(ctx, c.Delivery.ID, c.Delivery.LeaseToken, attempt(1, 200, "")); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for k, ids := range want {
+		if fmt.Sprint(got[k]) != fmt.Sprint(ids) {
+			t.Errorf("key %s claimed in order %v, want %v", k, got[k], ids)
+		}
+	}
+}
+
+func countAll(m map[string][]string) int {
+	n := 0
+	for _, v := range m {
+		n += len(v)
+	}
+	return n
+}
+
+// testClaimTiersWithGap claims high and low work but not normal.
+func testClaimTiersWithGap(t *testing.T, s store.Store) {
+	high := mustIngest(t, s, event("shop", "gh", t0), route("oms", webhook.PriorityHigh)).EventID
+	mustIngest(t, s, event("shop", "gn", t0), route("oms", webhook.PriorityNormal))
+	low := mustIngest(t, s, event("shop", "gl", t0), route("oms", webhook.PriorityLow)).EventID
+	cs, err := s.DeliveryClaim(context.Background(), store.ClaimParams{Destination: "oms", Owner: "t", Limit: 10,
+		Lease: time.Minute, Now: t0.Add(time.Second), Tiers: store.TierHigh | store.TierLow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range cs {
+		got = append(got, c.Event.ID)
+	}
+	if fmt.Sprint(got) != fmt.Sprint([]string{high, low}) {
+		t.Fatalf("high|low tiers = %v, want %v", got, []string{high, low})
 	}
 }

@@ -1,0 +1,16 @@
+package postgres
+
+import "context"
+
+// The claim statements, for the plan test.
+var (
+	ClaimQuery    = claimQuery
+	ClaimGapQuery = claimGapQuery
+)
+
+// QueueSetting reads a setting on a connection of the queue pool.
+func QueueSetting(ctx context.Context, s *Store, name string) (string, error) {
+	var v string
+	err := s.queue.QueryRow(ctx, `SELECT current_setting($1)`, name).Scan(&v)
+	return v, err
+}

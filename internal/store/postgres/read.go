@@ -1,0 +1,230 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/webhook"
+)
+
+// where accumulates SQL conditions; each "?" in a condition becomes the
+// next numbered parameter.
+type where struct {
+	conds []string
+	args  []any
+}
+
+func (w *where) add(cond string, args ...any) {
+	var b strings.Builder
+	for _, part := range strings.SplitAfter(cond, "?") {
+		if strings.HasSuffix(part, "?") {
+			w.args = append(w.args, args[0])
+			args = args[1:]
+			part = part[:len(part)-1] + "$" + strconv.Itoa(len(w.args))
+		}
+		b.WriteString(part)
+	}
+	w.conds = append(w.conds, b.String())
+}
+
+func (w *where) sql() string {
+	if len(w.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(w.conds, " AND ")
+}
+
+func deliveryWhere(f store.DeliveryFilter, withCursor bool) *where {
+	w := &where{}
+	if len(f.States) > 0 {
+		states := make([]string, len(f.States))
+		for i, s := range f.States {
+			states[i] = text(string(s))
+		}
+		w.add("state = ANY(?)", states)
+	}
+	if f.Destination != "" {
+		w.add("destination = ?", text(f.Destination))
+	}
+	if f.Route != "" {
+		w.add("route = ?", text(f.Route))
+	}
+	if f.EventID != "" {
+		lo, hi := store.DeliveryIDRange(text(f.EventID))
+		w.add("id >= ? AND id < ?", lo, hi)
+	}
+	if !f.Since.IsZero() {
+		w.add("created_at >= ?", micros(f.Since))
+	}
+	if !f.Until.IsZero() {
+		w.add("created_at < ?", micros(f.Until))
+	}
+	if withCursor && f.Cursor != "" {
+		w.add("id < ?", text(f.Cursor))
+	}
+	return w
+}
+
+// notFound maps no rows to webhook.ErrNotFound and anything else to
+// webhook.ErrUnavailable.
+func notFound(err error, what string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, webhook.ErrNotFound)
+	}
+	return unavailable(what, err)
+}
+
+// DeliveryGet implements store.Store.
+func (s *Store) DeliveryGet(ctx context.Context, id string) (webhook.Delivery, error) {
+	var r deliveryRow
+	if err := s.pool.QueryRow(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE id = $1`, text(id)).Scan(r.dest()...); err != nil {
+		return webhook.Delivery{}, notFound(err, "delivery "+id)
+	}
+	return r.delivery(), nil
+}
+
+// DeliveryList implements store.Store.
+func (s *Store) DeliveryList(ctx context.Context, f store.DeliveryFilter) ([]webhook.Delivery, string, error) {
+	limit := store.PageLimit(f.Limit)
+	w := deliveryWhere(f, true)
+	rows, err := s.pool.Query(ctx, `SELECT `+deliveryCols+` FROM deliveries`+w.sql()+
+		` ORDER BY id DESC LIMIT `+strconv.Itoa(limit+1), w.args...)
+	if err != nil {
+		return nil, "", unavailable("list deliveries", err)
+	}
+	defer rows.Close()
+	var out []webhook.Delivery
+	for rows.Next() {
+		var r deliveryRow
+		if err := rows.Scan(r.dest()...); err != nil {
+			return nil, "", unavailable("list deliveries", err)
+		}
+		out = append(out, r.delivery())
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", unavailable("list deliveries", err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
+}
+
+// DeliveryCount implements store.Store.
+func (s *Store) DeliveryCount(ctx context.Context, f store.DeliveryFilter) (int, error) {
+	w := deliveryWhere(f, false)
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM deliveries`+w.sql(), w.args...).Scan(&n); err != nil {
+		return 0, unavailable("count deliveries", err)
+	}
+	return n, nil
+}
+
+// AttemptList implements store.Store.
+func (s *Store) AttemptList(ctx context.Context, deliveryID string) ([]webhook.Attempt, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, delivery_id, number, started_at, duration_us, status_code,
+		error_class, error, response_body FROM attempts WHERE delivery_id = $1 ORDER BY id`, text(deliveryID))
+	if err != nil {
+		return nil, unavailable("list attempts", err)
+	}
+	defer rows.Close()
+	var out []webhook.Attempt
+	for rows.Next() {
+		var a webhook.Attempt
+		var started, dur int64
+		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Number, &started, &dur, &a.StatusCode,
+			&a.ErrorClass, &a.Error, &a.ResponseBody); err != nil {
+			return nil, unavailable("list attempts", err)
+		}
+		a.StartedAt = fromMicros(started)
+		a.Duration = time.Duration(dur) * time.Microsecond
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable("list attempts", err)
+	}
+	return out, nil
+}
+
+const eventCols = `id, source, provider, topic, dedup_key, received_at, headers`
+
+func scanEvent(row pgx.Row, withBody bool) (webhook.Event, error) {
+	var ev webhook.Event
+	var recv int64
+	var headers []byte
+	dest := []any{&ev.ID, &ev.Source, &ev.Provider, &ev.Topic, &ev.DedupKey, &recv, &headers}
+	if withBody {
+		dest = append(dest, &ev.Body)
+	}
+	if err := row.Scan(dest...); err != nil {
+		return ev, err
+	}
+	return ev, finishEvent(&ev, recv, headers, withBody)
+}
+
+// EventGet implements store.Store.
+func (s *Store) EventGet(ctx context.Context, id string) (webhook.Event, error) {
+	ev, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventCols+`, body FROM events WHERE id = $1`, text(id)), true)
+	if err != nil {
+		return webhook.Event{}, notFound(err, "event "+id)
+	}
+	return ev, nil
+}
+
+// EventList implements store.Store.
+func (s *Store) EventList(ctx context.Context, f store.EventFilter) ([]webhook.Event, string, error) {
+	limit := store.PageLimit(f.Limit)
+	w := &where{}
+	if f.Source != "" {
+		w.add("source = ?", text(f.Source))
+	}
+	if f.Topic != "" {
+		w.add("topic = ?", text(f.Topic))
+	}
+	if f.DedupKey != "" {
+		w.add("dedup_key = ?", text(f.DedupKey))
+	}
+	// Ids are time-ordered, so time bounds become id bounds and the primary
+	// key serves both the range and the order.
+	if !f.Since.IsZero() {
+		w.add("id >= ?", webhook.NewIDBound("evt_", f.Since, false))
+	}
+	if !f.Until.IsZero() {
+		w.add("id < ?", webhook.NewIDBound("evt_", f.Until, false))
+	}
+	if f.Cursor != "" {
+		w.add("id < ?", text(f.Cursor))
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+eventCols+` FROM events`+w.sql()+
+		` ORDER BY id DESC LIMIT `+strconv.Itoa(limit+1), w.args...)
+	if err != nil {
+		return nil, "", unavailable("list events", err)
+	}
+	defer rows.Close()
+	var out []webhook.Event
+	for rows.Next() {
+		ev, err := scanEvent(rows, false)
+		if err != nil {
+			return nil, "", unavailable("list events", err)
+		}
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", unavailable("list events", err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
+}
