@@ -12,34 +12,17 @@ import (
 )
 
 func cmdDLQ(ctx context.Context, e *env, args []string) error {
-	const usageLine = "dlq list [flags] | dlq replay [flags] ID… | dlq replay --all [flags]"
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "usage: hookyard", usageLine)
-		return errors.New("dlq: give a subcommand: list or replay")
-	}
-	switch args[0] {
-	case "list":
-		return dlqList(ctx, e, args[1:])
-	case "replay":
-		return dlqReplay(ctx, e, args[1:])
-	case "-h", "--help", "help":
-		fmt.Fprintln(e.stderr, "usage: hookyard", usageLine)
-		return nil
-	}
-	return fmt.Errorf("dlq: unknown subcommand %q (want list or replay)", args[0])
+	return runSubcommand(ctx, e, "dlq", "dlq list [flags] | dlq replay [flags] ID… | dlq replay --all [flags]",
+		[]subcommand{{"list", dlqList}, {"replay", dlqReplay}}, args)
 }
 
 func dlqList(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "dlq list", "dlq list [--destination D] [--route R] [--limit N] [--cursor C]")
-	af := addAdminFlags(fs, e)
+	fs, af := adminFlagSet(e, "dlq list", "dlq list [--destination D] [--route R] [--limit N] [--cursor C]")
 	dest := fs.String("destination", "", "only this destination's dead deliveries")
 	route := fs.String("route", "", "only this route's dead deliveries")
 	limit := fs.Int("limit", 50, "deliveries per page (1-1000)")
 	cursor := fs.String("cursor", "", "continue after a previous page")
-	if _, err := parseArgs(fs, args, 0); err != nil {
-		return err
-	}
-	c, err := af.client(e)
+	_, c, err := af.connect(e, fs, args, 0)
 	if err != nil {
 		return err
 	}
@@ -58,8 +41,7 @@ func dlqList(ctx context.Context, e *env, args []string) error {
 }
 
 func dlqReplay(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "dlq replay", "dlq replay [--rate N/s] [--dry-run] ID… | dlq replay --all [--destination D] [--route R] [--rate N/s] [--dry-run]")
-	af := addAdminFlags(fs, e)
+	fs, af := adminFlagSet(e, "dlq replay", "dlq replay [--rate N/s] [--dry-run] ID… | dlq replay --all [--destination D] [--route R] [--rate N/s] [--dry-run]")
 	all := fs.Bool("all", false, "replay every dead delivery (narrowed by --destination, --route)")
 	dest := fs.String("destination", "", "with --all: only this destination's dead deliveries")
 	route := fs.String("route", "", "with --all: only this route's dead deliveries")

@@ -5,51 +5,29 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
-	"unicode/utf8"
 
 	"github.com/hookyard/hookyard/internal/api"
 )
 
 func cmdEvents(ctx context.Context, e *env, args []string) error {
-	const usageLine = "events list [flags] | events show [flags] ID"
-	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "usage: hookyard", usageLine)
-		return errors.New("events: give a subcommand: list or show")
-	}
-	switch args[0] {
-	case "list":
-		return eventsList(ctx, e, args[1:])
-	case "show":
-		return eventsShow(ctx, e, args[1:])
-	case "-h", "--help", "help":
-		fmt.Fprintln(e.stderr, "usage: hookyard", usageLine)
-		return nil
-	}
-	return fmt.Errorf("events: unknown subcommand %q (want list or show)", args[0])
+	return runSubcommand(ctx, e, "events", "events list [flags] | events show [flags] ID",
+		[]subcommand{{"list", eventsList}, {"show", eventsShow}}, args)
 }
 
 func eventsList(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "events list", "events list [--source S] [--topic T] [--since 1h] [--limit N] [--cursor C]")
-	af := addAdminFlags(fs, e)
+	fs, af := adminFlagSet(e, "events list", "events list [--source S] [--topic T] [--since 1h] [--limit N] [--cursor C]")
 	source := fs.String("source", "", "only events from this source")
 	topic := fs.String("topic", "", "only events with this topic")
 	since := fs.String("since", "", "only events received since this RFC 3339 time or duration ago (1h)")
 	limit := fs.Int("limit", 50, "events per page (1-1000)")
 	cursor := fs.String("cursor", "", "continue after a previous page")
-	if _, err := parseArgs(fs, args, 0); err != nil {
-		return err
-	}
-	c, err := af.client(e)
+	_, c, err := af.connect(e, fs, args, 0)
 	if err != nil {
 		return err
 	}
@@ -78,13 +56,8 @@ func eventsList(ctx context.Context, e *env, args []string) error {
 }
 
 func eventsShow(ctx context.Context, e *env, args []string) error {
-	fs := newFlags(e, "events show", "events show [--json] ID")
-	af := addAdminFlags(fs, e)
-	pos, err := parseArgs(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	c, err := af.client(e)
+	fs, af := adminFlagSet(e, "events show", "events show [--json] ID")
+	pos, c, err := af.connect(e, fs, args, 1)
 	if err != nil {
 		return err
 	}
@@ -208,64 +181,6 @@ func printDeliveries(w io.Writer, ds []api.Delivery, dead bool) error {
 	return tw.Flush()
 }
 
-// The helpers below are shared by every admin API subcommand (events, dlq).
-
-const defaultAdminURL = "http://127.0.0.1:8081"
-
-// adminFlags are the flags every admin API subcommand takes.
-type adminFlags struct {
-	url  *string
-	json *bool
-}
-
-func addAdminFlags(fs *flag.FlagSet, e *env) *adminFlags {
-	return &adminFlags{
-		url: fs.String("url", cmp.Or(e.getenv("HOOKYARD_ADMIN_URL"), defaultAdminURL),
-			"admin API base URL (default from HOOKYARD_ADMIN_URL)"),
-		json: fs.Bool("json", false, "print the API's JSON instead of a table"),
-	}
-}
-
-// client returns an admin API client using the token in HOOKYARD_TOKEN;
-// tokens never go on the command line, where ps and shell history see them.
-func (a *adminFlags) client(e *env) (*api.Client, error) {
-	tok := e.getenv("HOOKYARD_TOKEN")
-	if tok == "" {
-		return nil, errors.New("set HOOKYARD_TOKEN to an admin API token")
-	}
-	return &api.Client{BaseURL: *a.url, Token: tok, HTTP: &http.Client{Timeout: time.Minute}}, nil
-}
-
-// parseArgs parses flags that may come before or after the positional
-// arguments ("dlq replay ID --dry-run") and checks that exactly want
-// positional arguments were given (any number if want < 0).
-func parseArgs(fs *flag.FlagSet, args []string, want int) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			pos = append(pos, rest...) // everything after -- is positional
-			break
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-	switch {
-	case want == 0 && len(pos) > 0:
-		return nil, fmt.Errorf("unexpected argument %q", pos[0])
-	case want > 0 && len(pos) != want:
-		fs.Usage()
-		return nil, fmt.Errorf("want %d argument(s), got %d", want, len(pos))
-	}
-	return pos, nil
-}
-
 // parseSince reads an RFC 3339 time or a duration ago.
 func parseSince(s string, now time.Time) (time.Time, error) {
 	if s == "" {
@@ -278,47 +193,4 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 		return now.Add(-d), nil
 	}
 	return time.Time{}, fmt.Errorf("--since: want an RFC 3339 time or a duration such as 1h, got %q", s)
-}
-
-func printJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
-
-// moreHint tells the operator how to get the next page, on stderr so that
-// stdout stays a clean table.
-func moreHint(e *env, next string) {
-	if next != "" {
-		fmt.Fprintf(e.stderr, "more: add --cursor %s\n", next)
-	}
-}
-
-func stamp(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format(time.RFC3339)
-}
-
-func cmpTime(a, b time.Time) time.Time {
-	if a.IsZero() {
-		return b
-	}
-	return a
-}
-
-func dash(s string) string { return cmp.Or(s, "-") }
-
-// clip shortens s to n runes and keeps it on one line.
-func clip(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
 }

@@ -1,9 +1,6 @@
 package verify
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
 	"time"
 
@@ -16,6 +13,8 @@ import (
 // timestamp. The topic is the body's "type", the dedup key its top-level
 // "id" when it has one (else the body hash), and the time its "timestamp".
 const adyenPlatformHeader = "Hmacsignature" // canonical form of HmacSignature
+
+var adyenPlatformMAC = macHeader{name: "HmacSignature", enc: encBase64, alg: hmacSHA256}
 
 var adyenPlatformProvider = Provider{
 	Name: "adyen-platform",
@@ -37,24 +36,9 @@ func newAdyenPlatform(src config.Source) (Verifier, error) {
 }
 
 func (v *adyenPlatform) Verify(r *Request) (Result, error) {
-	sig := r.Header.Get(adyenPlatformHeader)
-	if sig == "" {
-		return Result{}, badSignature("missing HmacSignature header")
-	}
-	var got [sha256.Size]byte
-	if !decodeSig(got[:], sig, encBase64) {
-		return Result{}, badSignature("HmacSignature is not a base64 HMAC-SHA256")
-	}
-	idx := -1
-	for i, k := range v.keys {
-		var want [sha256.Size]byte
-		if hmac.Equal(k.sum(want[:], nil, r.Body, nil), got[:]) {
-			idx = i
-			break
-		}
-	}
-	if idx < 0 {
-		return Result{}, badSignature("HmacSignature does not match the body")
+	idx, err := adyenPlatformMAC.verifyBody(v.keys, r.Header.Get(adyenPlatformHeader), r.Body)
+	if err != nil {
+		return Result{}, err
 	}
 	res := Result{SecretIndex: idx}
 	var typ, id, at []byte
@@ -82,6 +66,6 @@ func signAdyenPlatform(secret string, body []byte, _ SignOptions) (http.Header, 
 		return nil, err
 	}
 	h := http.Header{}
-	h.Set(adyenPlatformHeader, base64.StdEncoding.EncodeToString(macSum(sha256.New, key, body)))
+	h.Set(adyenPlatformHeader, adyenPlatformMAC.sign(key, body))
 	return h, nil
 }

@@ -1,11 +1,7 @@
 package verify
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
-	"strings"
 	"time"
 
 	"golang.org/x/text/unicode/norm"
@@ -22,6 +18,8 @@ const (
 	easypostSigHeader = "X-Hmac-Signature"
 	easypostSigPrefix = "hmac-sha256-hex="
 )
+
+var easypostMAC = macHeader{name: easypostSigHeader, prefix: easypostSigPrefix, enc: encHex, alg: hmacSHA256}
 
 var easypostProvider = Provider{
 	Name: "easypost",
@@ -45,29 +43,13 @@ func newEasyPost(src config.Source) (Verifier, error) {
 	for i, s := range src.Secrets {
 		keys[i] = easypostKey(s)
 	}
-	return &easypost{keys: newMACKeys(sha256.New, keys)}, nil
+	return &easypost{keys: easypostMAC.keys(keys)}, nil
 }
 
 func (v *easypost) Verify(r *Request) (Result, error) {
-	sig := r.Header.Get(easypostSigHeader)
-	if sig == "" {
-		return Result{}, badSignature("missing %s header", easypostSigHeader)
-	}
-	hexSig, ok := strings.CutPrefix(sig, easypostSigPrefix)
-	var got [sha256.Size]byte
-	if !ok || !decodeSig(got[:], hexSig, encHex) {
-		return Result{}, badSignature("%s is not %q followed by a hex HMAC-SHA256", easypostSigHeader, easypostSigPrefix)
-	}
-	idx := -1
-	for i, k := range v.keys {
-		var want [sha256.Size]byte
-		if hmac.Equal(k.sum(want[:], nil, r.Body, nil), got[:]) {
-			idx = i
-			break
-		}
-	}
-	if idx < 0 {
-		return Result{}, badSignature("%s does not match the body", easypostSigHeader)
+	idx, err := easypostMAC.verifyBody(v.keys, r.Header.Get(easypostSigHeader), r.Body)
+	if err != nil {
+		return Result{}, err
 	}
 	res := Result{SecretIndex: idx}
 	eachMember(r.Body, func(name, val []byte) bool {
@@ -88,6 +70,6 @@ func (v *easypost) Verify(r *Request) (Result, error) {
 // body.
 func signEasyPost(secret string, body []byte, _ SignOptions) (http.Header, error) {
 	h := http.Header{}
-	h.Set(easypostSigHeader, easypostSigPrefix+hex.EncodeToString(macSum(sha256.New, []byte(easypostKey(secret)), body)))
+	h.Set(easypostSigHeader, easypostMAC.sign([]byte(easypostKey(secret)), body))
 	return h, nil
 }

@@ -1,11 +1,7 @@
 package verify
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
-	"strings"
 
 	"github.com/hookyard/hookyard/internal/config"
 )
@@ -22,6 +18,8 @@ const (
 	githubDeliveryHeader = "X-Github-Delivery"
 )
 
+var githubMAC = macHeader{name: githubSigHeader, prefix: githubSigPrefix, enc: encHex, alg: hmacSHA256}
+
 var githubProvider = Provider{
 	Name: "github",
 	JSON: true,
@@ -37,32 +35,17 @@ func newGitHub(src config.Source) (Verifier, error) {
 	if err := requireSecrets(src); err != nil {
 		return nil, err
 	}
-	return &github{keys: newMACKeys(sha256.New, src.Secrets)}, nil
+	return &github{keys: githubMAC.keys(src.Secrets)}, nil
 }
 
 func (v *github) Verify(r *Request) (Result, error) {
 	sig := r.Header.Get(githubSigHeader)
-	if sig == "" {
-		if r.Header.Get("X-Hub-Signature") != "" {
-			return Result{}, badSignature("missing %s header (the legacy SHA-1 X-Hub-Signature is not accepted)", githubSigHeader)
-		}
-		return Result{}, badSignature("missing %s header", githubSigHeader)
+	if sig == "" && r.Header.Get("X-Hub-Signature") != "" {
+		return Result{}, badSignature("missing %s header (the legacy SHA-1 X-Hub-Signature is not accepted)", githubSigHeader)
 	}
-	hexSig, ok := strings.CutPrefix(sig, githubSigPrefix)
-	var got [sha256.Size]byte
-	if !ok || !decodeSig(got[:], hexSig, encHex) {
-		return Result{}, badSignature("%s is not %q followed by a hex HMAC-SHA256", githubSigHeader, githubSigPrefix)
-	}
-	idx := -1
-	for i, k := range v.keys {
-		var want [sha256.Size]byte
-		if hmac.Equal(k.sum(want[:], nil, r.Body, nil), got[:]) {
-			idx = i
-			break
-		}
-	}
-	if idx < 0 {
-		return Result{}, badSignature("%s does not match the body", githubSigHeader)
+	idx, err := githubMAC.verifyBody(v.keys, sig, r.Body)
+	if err != nil {
+		return Result{}, err
 	}
 	return Result{
 		SecretIndex: idx,
@@ -73,7 +56,7 @@ func (v *github) Verify(r *Request) (Result, error) {
 
 func signGitHub(secret string, body []byte, o SignOptions) (http.Header, error) {
 	h := http.Header{}
-	h.Set(githubSigHeader, githubSigPrefix+hex.EncodeToString(macSum(sha256.New, []byte(secret), body)))
+	h.Set(githubSigHeader, githubMAC.sign([]byte(secret), body))
 	if o.Topic != "" {
 		h.Set(githubEventHeader, o.Topic)
 	}

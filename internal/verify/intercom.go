@@ -1,11 +1,7 @@
 package verify
 
 import (
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/hex"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/hookyard/hookyard/internal/config"
@@ -20,6 +16,8 @@ const (
 	intercomSigHeader = "X-Hub-Signature"
 	intercomSigPrefix = "sha1="
 )
+
+var intercomMAC = macHeader{name: intercomSigHeader, prefix: intercomSigPrefix, enc: encHex, alg: hmacSHA1}
 
 var intercomProvider = Provider{
 	Name: "intercom",
@@ -36,29 +34,13 @@ func newIntercom(src config.Source) (Verifier, error) {
 	if err := requireSecrets(src); err != nil {
 		return nil, err
 	}
-	return &intercom{keys: newMACKeys(sha1.New, src.Secrets)}, nil
+	return &intercom{keys: intercomMAC.keys(src.Secrets)}, nil
 }
 
 func (v *intercom) Verify(r *Request) (Result, error) {
-	sig := r.Header.Get(intercomSigHeader)
-	if sig == "" {
-		return Result{}, badSignature("missing %s header", intercomSigHeader)
-	}
-	hexSig, ok := strings.CutPrefix(sig, intercomSigPrefix)
-	var got [sha1.Size]byte
-	if !ok || !decodeSig(got[:], hexSig, encHex) {
-		return Result{}, badSignature("%s is not %q followed by a hex HMAC-SHA1", intercomSigHeader, intercomSigPrefix)
-	}
-	idx := -1
-	for i, k := range v.keys {
-		var want [sha1.Size]byte
-		if hmac.Equal(k.sum(want[:], nil, r.Body, nil), got[:]) {
-			idx = i
-			break
-		}
-	}
-	if idx < 0 {
-		return Result{}, badSignature("%s does not match the body", intercomSigHeader)
+	idx, err := intercomMAC.verifyBody(v.keys, r.Header.Get(intercomSigHeader), r.Body)
+	if err != nil {
+		return Result{}, err
 	}
 	res := Result{SecretIndex: idx}
 	eachMember(r.Body, func(name, val []byte) bool {
@@ -80,6 +62,6 @@ func (v *intercom) Verify(r *Request) (Result, error) {
 // signIntercom signs like Intercom, whose topic and id travel in the body.
 func signIntercom(secret string, body []byte, _ SignOptions) (http.Header, error) {
 	h := http.Header{}
-	h.Set(intercomSigHeader, intercomSigPrefix+hex.EncodeToString(macSum(sha1.New, []byte(secret), body)))
+	h.Set(intercomSigHeader, intercomMAC.sign([]byte(secret), body))
 	return h, nil
 }

@@ -1,9 +1,7 @@
 package verify
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,6 +28,8 @@ const (
 	klaviyoWebhookHeader = "Klaviyo-Webhook-Id"
 )
 
+var klaviyoMAC = macHeader{name: klaviyoSigHeader, enc: encHex, alg: hmacSHA256, signed: "the body and timestamp"}
+
 var klaviyoProvider = Provider{
 	Name: "klaviyo",
 	JSON: true,
@@ -50,7 +50,7 @@ func newKlaviyo(src config.Source) (Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &klaviyo{keys: newMACKeys(sha256.New, src.Secrets), tol: tol}, nil
+	return &klaviyo{keys: klaviyoMAC.keys(src.Secrets), tol: tol}, nil
 }
 
 func (v *klaviyo) Verify(r *Request) (Result, error) {
@@ -67,22 +67,15 @@ func (v *klaviyo) Verify(r *Request) (Result, error) {
 		return Result{}, badSignature("%s %q is not an HTTP date", klaviyoTSHeader, clip(t))
 	}
 	var got [sha256.Size]byte
-	if !decodeSig(got[:], sig, encHex) {
-		return Result{}, badSignature("%s is not a hex HMAC-SHA256", klaviyoSigHeader)
+	if err := klaviyoMAC.decode(&got, sig); err != nil {
+		return Result{}, err
 	}
 	if err := checkTimestamp(at.Unix(), r.Now, v.tol); err != nil {
 		return Result{}, err
 	}
-	idx := -1
-	for i, k := range v.keys {
-		var want [sha256.Size]byte
-		if hmac.Equal(k.sum(want[:], nil, r.Body, []byte(t)), got[:]) {
-			idx = i
-			break
-		}
-	}
-	if idx < 0 {
-		return Result{}, badSignature("%s does not match the body and timestamp", klaviyoSigHeader)
+	idx, err := klaviyoMAC.match(v.keys, &got, nil, r.Body, []byte(t))
+	if err != nil {
+		return Result{}, err
 	}
 
 	var data, hookID []byte
@@ -125,7 +118,7 @@ func signKlaviyo(secret string, body []byte, o SignOptions) (http.Header, error)
 	t := signTime(o).UTC().Format(http.TimeFormat)
 	h := http.Header{}
 	h.Set(klaviyoTSHeader, t)
-	h.Set(klaviyoSigHeader, hex.EncodeToString(macSum(sha256.New, []byte(secret), body, []byte(t))))
+	h.Set(klaviyoSigHeader, klaviyoMAC.sign([]byte(secret), body, []byte(t)))
 	if o.ID != "" {
 		h.Set(klaviyoWebhookHeader, o.ID)
 	}

@@ -1,9 +1,6 @@
 package verify
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"time"
 
@@ -25,6 +22,8 @@ const (
 	lemonSqueezyEventHeader = "X-Event-Name"
 )
 
+var lemonSqueezyMAC = macHeader{name: lemonSqueezySigHeader, enc: encHex, alg: hmacSHA256}
+
 var lemonSqueezyProvider = Provider{
 	Name: "lemonsqueezy",
 	JSON: true,
@@ -40,28 +39,13 @@ func newLemonSqueezy(src config.Source) (Verifier, error) {
 	if err := requireSecrets(src); err != nil {
 		return nil, err
 	}
-	return &lemonSqueezy{keys: newMACKeys(sha256.New, src.Secrets)}, nil
+	return &lemonSqueezy{keys: lemonSqueezyMAC.keys(src.Secrets)}, nil
 }
 
 func (v *lemonSqueezy) Verify(r *Request) (Result, error) {
-	sig := r.Header.Get(lemonSqueezySigHeader)
-	if sig == "" {
-		return Result{}, badSignature("missing %s header", lemonSqueezySigHeader)
-	}
-	var got [sha256.Size]byte
-	if !decodeSig(got[:], sig, encHex) {
-		return Result{}, badSignature("%s is not a hex HMAC-SHA256", lemonSqueezySigHeader)
-	}
-	idx := -1
-	for i, k := range v.keys {
-		var want [sha256.Size]byte
-		if hmac.Equal(k.sum(want[:], nil, r.Body, nil), got[:]) {
-			idx = i
-			break
-		}
-	}
-	if idx < 0 {
-		return Result{}, badSignature("%s does not match the body", lemonSqueezySigHeader)
+	idx, err := lemonSqueezyMAC.verifyBody(v.keys, r.Header.Get(lemonSqueezySigHeader), r.Body)
+	if err != nil {
+		return Result{}, err
 	}
 
 	res := Result{SecretIndex: idx}
@@ -102,7 +86,7 @@ func (v *lemonSqueezy) Verify(r *Request) (Result, error) {
 // X-Event-Name. Lemon Squeezy sends no id, so o.ID is not used.
 func signLemonSqueezy(secret string, body []byte, o SignOptions) (http.Header, error) {
 	h := http.Header{}
-	h.Set(lemonSqueezySigHeader, hex.EncodeToString(macSum(sha256.New, []byte(secret), body)))
+	h.Set(lemonSqueezySigHeader, lemonSqueezyMAC.sign([]byte(secret), body))
 	if o.Topic != "" {
 		h.Set(lemonSqueezyEventHeader, o.Topic)
 	}

@@ -1,12 +1,9 @@
 package verify
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hookyard/hookyard/internal/config"
@@ -29,6 +26,8 @@ const (
 	paddleHeader    = "Paddle-Signature"
 	paddleTolerance = 5 * time.Second
 )
+
+var paddleSig = timedSig{header: paddleHeader, sep: ";", tKey: "ts", sigKey: "h1", join: ':'}
 
 var paddleProvider = Provider{
 	Name: "paddle",
@@ -58,29 +57,13 @@ func (v *paddle) Verify(r *Request) (Result, error) {
 	if h == "" {
 		return Result{}, badSignature("missing %s header", paddleHeader)
 	}
-	t, nh1, err := scanPaddleHeader(h)
+	t, nh1, err := paddleSig.scan(h)
 	if err != nil {
 		return Result{}, err
 	}
-	ts, err := parseUnix(paddleHeader+" ts=", t)
+	idx, ts, err := paddleSig.check(r, h, t, nh1, v.keys, v.tol)
 	if err != nil {
 		return Result{}, err
-	}
-	if nh1 == 0 {
-		return Result{}, badSignature("%s has no h1 signature", paddleHeader)
-	}
-	if err := checkTimestamp(ts, r.Now, v.tol); err != nil {
-		return Result{}, err
-	}
-	var hb [24]byte
-	head := append(append(hb[:0], t...), ':')
-	idx := -1
-	for i, k := range v.keys {
-		var want [sha256.Size]byte
-		if paddleMatch(h, k.sum(want[:], head, r.Body, nil)) {
-			idx = i
-			break
-		}
 	}
 	if idx < 0 {
 		return Result{}, badSignature("no h1 signature matched")
@@ -111,50 +94,11 @@ func (v *paddle) Verify(r *Request) (Result, error) {
 	return res, nil
 }
 
-// scanPaddleHeader returns the ts= value of a Paddle-Signature header and
-// how many h1= entries it has.
-func scanPaddleHeader(h string) (t string, nh1 int, err error) {
-	hasT := false
-	for rest := h; rest != ""; {
-		var item string
-		item, rest, _ = strings.Cut(rest, ";")
-		k, val, _ := strings.Cut(strings.TrimSpace(item), "=")
-		switch k {
-		case "ts":
-			if hasT {
-				return "", 0, badSignature("%s has more than one ts=", paddleHeader)
-			}
-			t, hasT = val, true
-		case "h1":
-			nh1++
-		}
-	}
-	if !hasT {
-		return "", 0, badSignature("%s has no ts= timestamp", paddleHeader)
-	}
-	return t, nh1, nil
-}
-
-// paddleMatch reports whether any h1= entry of h equals mac.
-func paddleMatch(h string, mac []byte) bool {
-	for rest := h; rest != ""; {
-		var item string
-		item, rest, _ = strings.Cut(rest, ";")
-		sig, ok := strings.CutPrefix(strings.TrimSpace(item), "h1=")
-		var got [sha256.Size]byte
-		if ok && decodeSig(got[:], sig, encHex) && hmac.Equal(got[:], mac) {
-			return true
-		}
-	}
-	return false
-}
-
 // signPaddle signs like Paddle. The event type and id travel in the body,
 // so o.Topic and o.ID are not used.
 func signPaddle(secret string, body []byte, o SignOptions) (http.Header, error) {
 	t := strconv.FormatInt(signTime(o).Unix(), 10)
-	mac := macSum(sha256.New, []byte(secret), []byte(t+":"), body)
 	h := http.Header{}
-	h.Set(paddleHeader, "ts="+t+";h1="+hex.EncodeToString(mac))
+	h.Set(paddleHeader, paddleSig.sign(secret, body, t))
 	return h, nil
 }

@@ -1,12 +1,9 @@
 package verify
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -37,13 +34,7 @@ func TestPaddleResult(t *testing.T) {
 	}
 	want := Result{Topic: "price.created", DeliveryID: "evt_01hsdn97563968dy0szkmgjwh3",
 		Timestamp: time.Date(2024, 3, 20, 10, 7, 35, 590857000, time.UTC)}
-	if !res.Timestamp.Equal(want.Timestamp) {
-		t.Errorf("Timestamp = %v, want %v", res.Timestamp, want.Timestamp)
-	}
-	res.Timestamp, want.Timestamp = time.Time{}, time.Time{}
-	if res != want {
-		t.Errorf("Result = %+v, want %+v", res, want)
-	}
+	checkResult(t, res, want)
 	r := vec.request()
 	r.Now = time.Unix(1710929255+6, 0)
 	if _, err := v.Verify(r); !errors.Is(err, webhook.ErrStaleTimestamp) || !strings.Contains(err.Error(), "5s window") {
@@ -59,10 +50,7 @@ func TestPaddleHeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		header string
-		want   string // error text; "" when accepted
-	}{
+	tests := []headerCase{
 		{"ts=1700000000;h1=" + mac, ""},
 		{"h1=" + mac + ";ts=1700000000", ""},
 		{"ts=1700000000; h1=00;h1=" + mac, ""},
@@ -76,67 +64,13 @@ func TestPaddleHeader(t *testing.T) {
 		{"ts=1699999990;h1=" + mac, "is 10s old"},
 		{"ts=1700000010;h1=" + mac, "is 10s in the future"},
 	}
-	for _, tt := range tests {
-		h := http.Header{}
-		if tt.header != "" {
-			h.Set(paddleHeader, tt.header)
-		}
-		_, err := v.Verify(&Request{Header: h, Body: body, Now: time.Unix(1700000000, 0)})
-		switch {
-		case tt.want == "" && err != nil:
-			t.Errorf("%q: %v, want accepted", tt.header, err)
-		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
-			t.Errorf("%q: %v, want an error containing %q", tt.header, err, tt.want)
-		}
-	}
+	checkHeaderCases(t, v, paddleHeader, body, time.Unix(1700000000, 0), tests)
 }
 
 // FuzzPaddleSignature: no panic; only a header with an h1 of "<ts>:<body>"
 // and ts inside the 5 s window is accepted.
 func FuzzPaddleSignature(f *testing.F) {
-	const secret = "pdl_ntfset_01hsdn8d43dt7mezr1ef2jtbaw_hKkRiCGyyRhbFwIUuqiTBgI7gnWoV0Gr"
-	for _, v := range loadVectors(f) {
-		if v.Provider == "paddle" {
-			f.Add(v.Headers[paddleHeader], []byte(v.Body), v.VerifyAt)
-		}
-	}
-	ver, err := newPaddle(config.Source{Secrets: []string{secret}})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Fuzz(func(t *testing.T, header string, body []byte, now int64) {
-		h := http.Header{}
-		h.Set(paddleHeader, header)
-		_, err := ver.Verify(&Request{Header: h, Body: body, Now: time.Unix(now, 0)})
-		if err != nil {
-			if !errors.Is(err, webhook.ErrBadSignature) && !errors.Is(err, webhook.ErrStaleTimestamp) {
-				t.Fatalf("%v wraps neither sentinel", err)
-			}
-			return
-		}
-		var ts string
-		var sigs []string
-		for item := range strings.SplitSeq(header, ";") {
-			k, val, _ := strings.Cut(strings.TrimSpace(item), "=")
-			switch k {
-			case "ts":
-				ts = val
-			case "h1":
-				sigs = append(sigs, strings.ToLower(val))
-			}
-		}
-		if n, err := strconv.ParseInt(ts, 10, 64); err != nil || n < now-5 || n > now+5 {
-			t.Fatalf("accepted ts=%q at %d", ts, now)
-		}
-		m := hmac.New(sha256.New, []byte(secret))
-		m.Write([]byte(ts + ":"))
-		m.Write(body)
-		want := hex.EncodeToString(m.Sum(nil))
-		for _, s := range sigs {
-			if s == want {
-				return
-			}
-		}
-		t.Fatalf("accepted %q, which lacks %s", header, want)
-	})
+	o := timedOracle{sep: ";", tKey: "ts", sigKey: "h1", join: ":", window: 5,
+		secret: "pdl_ntfset_01hsdn8d43dt7mezr1ef2jtbaw_hKkRiCGyyRhbFwIUuqiTBgI7gnWoV0Gr"}
+	fuzzTimedSig(f, o, paddleHeader, func(v vector) bool { return v.Provider == "paddle" }, newPaddle)
 }

@@ -141,13 +141,7 @@ func TestPayPalResult(t *testing.T) {
 	}
 	want := Result{Topic: "BILLING.PLAN.CREATED", DeliveryID: "WH-2MW4820926242972J-6SG447389E205703U",
 		Timestamp: time.Date(2017, 3, 30, 20, 4, 5, 613e6, time.UTC)}
-	if !res.Timestamp.Equal(want.Timestamp) {
-		t.Errorf("Timestamp = %v, want %v", res.Timestamp, want.Timestamp)
-	}
-	res.Timestamp, want.Timestamp = time.Time{}, time.Time{}
-	if res != want {
-		t.Errorf("Result = %+v, want %+v", res, want)
-	}
+	checkResult(t, res, want)
 }
 
 // testPKI is a root CA, an intermediate and PayPal-like signing
@@ -318,13 +312,7 @@ func TestPayPalCert(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Result{Topic: "PAYMENT.CAPTURE.COMPLETED", DeliveryID: "WH-1", Timestamp: time.Date(2023, 11, 14, 22, 13, 15, 5e8, time.UTC)}
-	if !res.Timestamp.Equal(want.Timestamp) {
-		t.Errorf("Timestamp = %v, want %v", res.Timestamp, want.Timestamp)
-	}
-	res.Timestamp, want.Timestamp = time.Time{}, time.Time{}
-	if res != want {
-		t.Errorf("Result = %+v, want %+v", res, want)
-	}
+	checkResult(t, res, want)
 
 	tests := []struct {
 		name string

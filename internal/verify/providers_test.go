@@ -237,13 +237,7 @@ func TestConformance(t *testing.T) {
 				case "paddle": // no event_type, event_id or occurred_at in testEvent
 					want.Topic, want.DeliveryID, want.Timestamp = "", "", testNow
 				}
-				if !res.Timestamp.Equal(want.Timestamp) {
-					t.Errorf("Timestamp = %v, want %v", res.Timestamp, want.Timestamp)
-				}
-				res.Timestamp, want.Timestamp = time.Time{}, time.Time{}
-				if res != want {
-					t.Errorf("Result = %+v, want %+v", res, want)
-				}
+				checkResult(t, res, want)
 			})
 			t.Run("rotation", func(t *testing.T) {
 				v := c.verifier(t, c.verify...)

@@ -3,10 +3,8 @@ package verify
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hookyard/hookyard/internal/config"
@@ -40,6 +38,9 @@ const (
 	// retries last.
 	rechargeTolerance = 48 * time.Hour
 )
+
+// rechargeSig may omit t=, which X-Recharge-Webhook-Timestamp then carries.
+var rechargeSig = timedSig{header: rechargeSigHeader, sep: ",", tKey: "t", sigKey: "v1", join: '.', optionalT: true}
 
 var rechargeProvider = Provider{
 	Name: "recharge",
@@ -87,7 +88,7 @@ func (v *recharge) Verify(r *Request) (Result, error) {
 }
 
 func (v *recharge) verifyCurrent(r *Request, sig string) (Result, error) {
-	t, nv1, err := scanRechargeHeader(sig)
+	t, nv1, err := rechargeSig.scan(sig)
 	if err != nil {
 		return Result{}, err
 	}
@@ -101,64 +102,14 @@ func (v *recharge) verifyCurrent(r *Request, sig string) (Result, error) {
 	case th != "" && th != t:
 		return Result{}, badSignature("%s %q differs from the signed t=%q", rechargeTSHeader, clip(th), clip(t))
 	}
-	ts, err := parseUnix(rechargeSigHeader+" t=", t)
+	idx, ts, err := rechargeSig.check(r, sig, t, nv1, v.keys, v.tol)
 	if err != nil {
 		return Result{}, err
 	}
-	if nv1 == 0 {
-		return Result{}, badSignature("%s has no v1 signature", rechargeSigHeader)
+	if idx < 0 {
+		return Result{}, badSignature("no v1 signature in %s matched", rechargeSigHeader)
 	}
-	if err := checkTimestamp(ts, r.Now, v.tol); err != nil {
-		return Result{}, err
-	}
-	var hb [24]byte
-	head := append(append(hb[:0], t...), '.')
-	for i, k := range v.keys {
-		var want [sha256.Size]byte
-		if rechargeMatch(sig, k.sum(want[:], head, r.Body, nil)) {
-			return Result{SecretIndex: i, Timestamp: time.Unix(ts, 0)}, nil
-		}
-	}
-	return Result{}, badSignature("no v1 signature in %s matched", rechargeSigHeader)
-}
-
-// scanRechargeHeader returns the t= value of a signature header ("" when
-// absent) and how many v1= entries it has. Entries are comma-separated
-// key=value pairs; unknown keys are ignored.
-func scanRechargeHeader(h string) (t string, nv1 int, err error) {
-	hasT := false
-	for rest := h; rest != ""; {
-		var item string
-		item, rest, _ = strings.Cut(rest, ",")
-		k, val, _ := strings.Cut(strings.TrimSpace(item), "=")
-		switch k {
-		case "t":
-			if hasT {
-				return "", 0, badSignature("%s has more than one t=", rechargeSigHeader)
-			}
-			if val == "" {
-				return "", 0, badSignature("%s has an empty t=", rechargeSigHeader)
-			}
-			t, hasT = val, true
-		case "v1":
-			nv1++
-		}
-	}
-	return t, nv1, nil
-}
-
-// rechargeMatch reports whether any v1= entry of h equals mac.
-func rechargeMatch(h string, mac []byte) bool {
-	for rest := h; rest != ""; {
-		var item string
-		item, rest, _ = strings.Cut(rest, ",")
-		sig, ok := strings.CutPrefix(strings.TrimSpace(item), "v1=")
-		var got [sha256.Size]byte
-		if ok && decodeSig(got[:], sig, encHex) && hmac.Equal(got[:], mac) {
-			return true
-		}
-	}
-	return false
+	return Result{SecretIndex: idx, Timestamp: time.Unix(ts, 0)}, nil
 }
 
 func (v *recharge) verifyLegacy(r *Request, sig string) (Result, error) {
@@ -182,10 +133,9 @@ func (v *recharge) verifyLegacy(r *Request, sig string) (Result, error) {
 // id header, so o.ID is not used.
 func signRecharge(secret string, body []byte, o SignOptions) (http.Header, error) {
 	t := strconv.FormatInt(signTime(o).Unix(), 10)
-	mac := macSum(sha256.New, []byte(secret), []byte(t+"."), body)
 	h := http.Header{}
 	h.Set(rechargeTSHeader, t)
-	h.Set(rechargeSigHeader, "t="+t+",v1="+hex.EncodeToString(mac))
+	h.Set(rechargeSigHeader, rechargeSig.sign(secret, body, t))
 	if o.Topic != "" {
 		h.Set(rechargeTopicHeader, o.Topic)
 	}

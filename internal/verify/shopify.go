@@ -1,9 +1,6 @@
 package verify
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
 	"time"
 
@@ -18,6 +15,8 @@ const (
 	shopifyHMACHeader = "X-Shopify-Hmac-Sha256"
 	shopifyHMACAlt    = "Shopify-Hmac-Sha256"
 )
+
+var shopifyMAC = macHeader{name: shopifyHMACHeader, enc: encBase64, alg: hmacSHA256}
 
 var shopifyProvider = Provider{
 	Name: "shopify",
@@ -34,28 +33,13 @@ func newShopify(src config.Source) (Verifier, error) {
 	if err := requireSecrets(src); err != nil {
 		return nil, err
 	}
-	return &shopify{keys: newMACKeys(sha256.New, src.Secrets)}, nil
+	return &shopify{keys: shopifyMAC.keys(src.Secrets)}, nil
 }
 
 func (v *shopify) Verify(r *Request) (Result, error) {
-	sig := firstHeader(r.Header, shopifyHMACHeader, shopifyHMACAlt)
-	if sig == "" {
-		return Result{}, badSignature("missing %s header", shopifyHMACHeader)
-	}
-	var got [sha256.Size]byte
-	if !decodeSig(got[:], sig, encBase64) {
-		return Result{}, badSignature("%s is not a base64 HMAC-SHA256", shopifyHMACHeader)
-	}
-	idx := -1
-	for i, k := range v.keys {
-		var want [sha256.Size]byte
-		if hmac.Equal(k.sum(want[:], nil, r.Body, nil), got[:]) {
-			idx = i
-			break
-		}
-	}
-	if idx < 0 {
-		return Result{}, badSignature("%s does not match the body", shopifyHMACHeader)
+	idx, err := shopifyMAC.verifyBody(v.keys, firstHeader(r.Header, shopifyHMACHeader, shopifyHMACAlt), r.Body)
+	if err != nil {
+		return Result{}, err
 	}
 	res := Result{SecretIndex: idx}
 	res.Topic = firstHeader(r.Header, "X-Shopify-Topic", "Shopify-Topic")
@@ -69,7 +53,7 @@ func (v *shopify) Verify(r *Request) (Result, error) {
 
 func signShopify(secret string, body []byte, o SignOptions) (http.Header, error) {
 	h := http.Header{}
-	h.Set(shopifyHMACHeader, base64.StdEncoding.EncodeToString(macSum(sha256.New, []byte(secret), body)))
+	h.Set(shopifyHMACHeader, shopifyMAC.sign([]byte(secret), body))
 	if o.Topic != "" {
 		h.Set("X-Shopify-Topic", o.Topic)
 	}

@@ -1,13 +1,10 @@
 package verify
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hookyard/hookyard/internal/config"
@@ -32,6 +29,8 @@ const (
 	slackSignedPrefix = "v0:"
 )
 
+var slackMAC = macHeader{name: slackSigHeader, prefix: slackSigPrefix, enc: encHex, alg: hmacSHA256, signed: "the timestamp and body"}
+
 var slackProvider = Provider{
 	Name: "slack",
 	JSON: false,
@@ -52,7 +51,7 @@ func newSlack(src config.Source) (Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &slack{keys: newMACKeys(sha256.New, src.Secrets), tol: tol}, nil
+	return &slack{keys: slackMAC.keys(src.Secrets), tol: tol}, nil
 }
 
 func (v *slack) Verify(r *Request) (Result, error) {
@@ -68,26 +67,18 @@ func (v *slack) Verify(r *Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	hexSig, ok := strings.CutPrefix(sig, slackSigPrefix)
 	var got [sha256.Size]byte
-	if !ok || !decodeSig(got[:], hexSig, encHex) {
-		return Result{}, badSignature("%s is not %q followed by a hex HMAC-SHA256", slackSigHeader, slackSigPrefix)
+	if err := slackMAC.decode(&got, sig); err != nil {
+		return Result{}, err
 	}
 	if err := checkTimestamp(ts, r.Now, v.tol); err != nil {
 		return Result{}, err
 	}
 	var hb [32]byte
 	head := append(append(append(hb[:0], slackSignedPrefix...), t...), ':')
-	idx := -1
-	for i, k := range v.keys {
-		var want [sha256.Size]byte
-		if hmac.Equal(k.sum(want[:], head, r.Body, nil), got[:]) {
-			idx = i
-			break
-		}
-	}
-	if idx < 0 {
-		return Result{}, badSignature("%s does not match the timestamp and body", slackSigHeader)
+	idx, err := slackMAC.match(v.keys, &got, head, r.Body, nil)
+	if err != nil {
+		return Result{}, err
 	}
 	res := slackResult(r.Body)
 	res.SecretIndex = idx
@@ -151,9 +142,8 @@ func slackResult(body []byte) Result {
 // body, so o.Topic and o.ID are not used.
 func signSlack(secret string, body []byte, o SignOptions) (http.Header, error) {
 	t := strconv.FormatInt(signTime(o).Unix(), 10)
-	mac := macSum(sha256.New, []byte(secret), []byte(slackSignedPrefix+t+":"), body)
 	h := http.Header{}
 	h.Set(slackTSHeader, t)
-	h.Set(slackSigHeader, slackSigPrefix+hex.EncodeToString(mac))
+	h.Set(slackSigHeader, slackMAC.sign([]byte(secret), []byte(slackSignedPrefix+t+":"), body))
 	return h, nil
 }

@@ -39,13 +39,7 @@ func TestSquareResult(t *testing.T) {
 	}
 	want := Result{Topic: "webhooks.test_notification", DeliveryID: "ac3ac95b-f97d-458c-a6e6-18981597e05f",
 		Timestamp: time.Date(2022, 7, 13, 20, 30, 59, 37339943, time.UTC)}
-	if !res.Timestamp.Equal(want.Timestamp) {
-		t.Errorf("Timestamp = %v, want %v", res.Timestamp, want.Timestamp)
-	}
-	res.Timestamp, want.Timestamp = time.Time{}, time.Time{}
-	if res != want {
-		t.Errorf("Result = %+v, want %+v", res, want)
-	}
+	checkResult(t, res, want)
 
 	// Request.URL, when the caller sets one, is the URL that was signed.
 	other, _ := newSquare(squareSource(vec.Secret, "https://proxy.example/other"))

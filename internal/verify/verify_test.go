@@ -205,3 +205,17 @@ func TestNewUUID(t *testing.T) {
 		t.Fatal("newUUID repeated itself")
 	}
 }
+
+// checkResult compares a verifier's Result with want, Timestamps as
+// instants (a parsed time carries its zone, which Result equality would
+// compare too).
+func checkResult(t *testing.T, res, want Result) {
+	t.Helper()
+	if !res.Timestamp.Equal(want.Timestamp) {
+		t.Errorf("Timestamp = %v, want %v", res.Timestamp, want.Timestamp)
+	}
+	res.Timestamp, want.Timestamp = time.Time{}, time.Time{}
+	if res != want {
+		t.Errorf("Result = %+v, want %+v", res, want)
+	}
+}

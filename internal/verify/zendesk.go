@@ -1,9 +1,7 @@
 package verify
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
 	"time"
 
@@ -28,6 +26,8 @@ const (
 	zendeskWebhookIDHeader  = "X-Zendesk-Webhook-Id"
 )
 
+var zendeskMAC = macHeader{name: "x-zendesk-webhook-signature", enc: encBase64, alg: hmacSHA256, signed: "the timestamp and body"}
+
 var zendeskProvider = Provider{
 	Name: "zendesk",
 	JSON: false, // GET and DELETE webhooks are signed with an empty body
@@ -48,7 +48,7 @@ func newZendesk(src config.Source) (Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &zendesk{keys: newMACKeys(sha256.New, src.Secrets), tol: tol}, nil
+	return &zendesk{keys: zendeskMAC.keys(src.Secrets), tol: tol}, nil
 }
 
 func (v *zendesk) Verify(r *Request) (Result, error) {
@@ -61,8 +61,8 @@ func (v *zendesk) Verify(r *Request) (Result, error) {
 		return Result{}, badSignature("missing x-zendesk-webhook-signature-timestamp header")
 	}
 	var got [sha256.Size]byte
-	if !decodeSig(got[:], sig, encBase64) {
-		return Result{}, badSignature("x-zendesk-webhook-signature is not a base64 HMAC-SHA256")
+	if err := zendeskMAC.decode(&got, sig); err != nil {
+		return Result{}, err
 	}
 	ts, err := time.Parse(time.RFC3339, t)
 	if err != nil {
@@ -73,16 +73,9 @@ func (v *zendesk) Verify(r *Request) (Result, error) {
 	}
 	var hb [64]byte
 	head := append(hb[:0], t...)
-	idx := -1
-	for i, k := range v.keys {
-		var want [sha256.Size]byte
-		if hmac.Equal(k.sum(want[:], head, r.Body, nil), got[:]) {
-			idx = i
-			break
-		}
-	}
-	if idx < 0 {
-		return Result{}, badSignature("x-zendesk-webhook-signature does not match the timestamp and body")
+	idx, err := zendeskMAC.match(v.keys, &got, head, r.Body, nil)
+	if err != nil {
+		return Result{}, err
 	}
 
 	res := Result{SecretIndex: idx, DeliveryID: r.Header.Get(zendeskInvocationHeader), Timestamp: ts}
@@ -108,7 +101,7 @@ func (v *zendesk) Verify(r *Request) (Result, error) {
 func signZendesk(secret string, body []byte, o SignOptions) (http.Header, error) {
 	t := signTime(o).UTC().Format(time.RFC3339)
 	h := http.Header{}
-	h.Set(zendeskSigHeader, base64.StdEncoding.EncodeToString(macSum(sha256.New, []byte(secret), []byte(t), body)))
+	h.Set(zendeskSigHeader, zendeskMAC.sign([]byte(secret), []byte(t), body))
 	h.Set(zendeskTimestampHeader, t)
 	id := o.ID
 	if id == "" {
