@@ -514,7 +514,7 @@ func TestGracefulShutdownReleasesInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Reopen the database: the delivery is pending again, attempt budget untouched.
-	st, err := openStore(context.Background(), n.cfg)
+	st, err := openStore(context.Background(), n.cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

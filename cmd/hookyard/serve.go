@@ -24,6 +24,7 @@ import (
 	"github.com/hookyard/hookyard/internal/metrics"
 	"github.com/hookyard/hookyard/internal/route"
 	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/store/postgres"
 	"github.com/hookyard/hookyard/internal/store/sqlite"
 	"github.com/hookyard/hookyard/internal/verify"
 )
@@ -80,7 +81,7 @@ type server struct {
 // finish (bounded by server.shutdown_timeout), releases what is left, and
 // closes the store.
 func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, profile bool) (*server, error) {
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -182,6 +183,9 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		defer close(engineDone)
 		s.engine.Run(engineCtx)
 	}()
+	if l, ok := st.(listener); ok {
+		go l.Listen(engineCtx, s.engine.Wake)
+	}
 	go func() { s.errc <- serveErr(s.public.Serve(pl)) }()
 	go func() { s.errc <- serveErr(s.admin.Serve(al)) }()
 	logger.Info("listening", "public", s.publicAddr, "admin", s.adminAddr, "storage", cfg.Storage.Driver,
@@ -245,12 +249,20 @@ func (s *server) health(mux *http.ServeMux) {
 	})
 }
 
-func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
+func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store.Store, error) {
 	switch cfg.Storage.Driver {
 	case "sqlite":
 		return sqlite.Open(ctx, cfg.Storage.Path, sqlite.Config{})
+	case "postgres":
+		return postgres.Open(ctx, cfg.Storage.DSN, postgres.Config{Logger: log})
 	}
-	return nil, fmt.Errorf("storage.driver %q is not available in this build yet", cfg.Storage.Driver)
+	return nil, fmt.Errorf("storage.driver %q is not available", cfg.Storage.Driver)
+}
+
+// listener is a store that tells idle nodes about work queued anywhere
+// (PostgreSQL's LISTEN/NOTIFY).
+type listener interface {
+	Listen(ctx context.Context, fn func(destination string)) error
 }
 
 // ingestSources builds each source's verifier and front-door settings.
@@ -289,8 +301,12 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 		if err := sqlite.Migrate(ctx, cfg.Storage.Path); err != nil {
 			return err
 		}
+	case "postgres":
+		if err := postgres.Migrate(ctx, cfg.Storage.DSN); err != nil {
+			return err
+		}
 	default:
-		return fmt.Errorf("storage.driver %q is not available in this build yet", cfg.Storage.Driver)
+		return fmt.Errorf("storage.driver %q is not available", cfg.Storage.Driver)
 	}
 	fmt.Fprintln(e.stdout, "migrations applied")
 	return nil
