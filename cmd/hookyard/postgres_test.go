@@ -29,7 +29,9 @@ func TestNodeOnPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(ctx)
+	// Cleanups run last-registered first: stop the node, drop the schema,
+	// then close this connection.
+	t.Cleanup(func() { conn.Close(context.Background()) })
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}

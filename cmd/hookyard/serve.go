@@ -184,7 +184,15 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		s.engine.Run(engineCtx)
 	}()
 	if l, ok := st.(listener); ok {
-		go l.Listen(engineCtx, s.engine.Wake)
+		// An empty destination means "notifications may have been missed"
+		// (the listener reconnected): wake every destination.
+		go l.Listen(engineCtx, func(dest string) {
+			if dest == "" {
+				s.engine.WakeAll()
+				return
+			}
+			s.engine.Wake(dest)
+		})
 	}
 	go func() { s.errc <- serveErr(s.public.Serve(pl)) }()
 	go func() { s.errc <- serveErr(s.admin.Serve(al)) }()

@@ -102,7 +102,7 @@ func (s *Store) DeliveryClaim(ctx context.Context, p store.ClaimParams) ([]webho
 	}
 	rows, err := s.queue.Query(ctx, query, args...)
 	if err != nil {
-		return nil, unavailable("claim", err)
+		return nil, s.unavailable("claim", err)
 	}
 	defer rows.Close()
 	var out []webhook.Claimed
@@ -114,7 +114,7 @@ func (s *Store) DeliveryClaim(ctx context.Context, p store.ClaimParams) ([]webho
 		dest := append(r.dest(), &c.Event.Source, &c.Event.Provider, &c.Event.Topic, &c.Event.DedupKey, &recv,
 			&headers, &c.Event.Body)
 		if err := rows.Scan(dest...); err != nil {
-			return nil, unavailable("claim", err)
+			return nil, s.unavailable("claim", err)
 		}
 		c.Delivery = r.delivery()
 		c.Event.ID = c.Delivery.EventID
@@ -124,7 +124,7 @@ func (s *Store) DeliveryClaim(ctx context.Context, p store.ClaimParams) ([]webho
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, unavailable("claim", err)
+		return nil, s.unavailable("claim", err)
 	}
 	// RETURNING does not keep the subquery's order: restore priority, then
 	// age (delivery ids are time-ordered).
@@ -144,7 +144,7 @@ func (s *Store) DeliveryNextDue(ctx context.Context, destination string) (time.T
 	err := s.queue.QueryRow(ctx, `SELECT min(due_at) FROM deliveries
 		WHERE destination = $1 AND state IN ('pending', 'inflight')`, text(destination)).Scan(&due)
 	if err != nil {
-		return time.Time{}, false, unavailable("next due", err)
+		return time.Time{}, false, s.unavailable("next due", err)
 	}
 	if due == nil {
 		return time.Time{}, false, nil
@@ -176,7 +176,7 @@ func (s *Store) DeliveryRelease(ctx context.Context, id string, token int64) err
 	tag, err := s.pool.Exec(ctx, `UPDATE deliveries SET state = 'pending', lease_owner = '', due_at = $3, ready_at = $3,
 		updated_at = $3 WHERE id = $1 AND lease_token = $2 AND state = 'inflight'`, text(id), token, micros(s.now()))
 	if err != nil {
-		return unavailable("delivery "+id, err)
+		return s.unavailable("delivery "+id, err)
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("delivery %s: %w", id, webhook.ErrLeaseLost)
@@ -192,11 +192,11 @@ func (s *Store) DeliveryReplay(ctx context.Context, ids []string, now time.Time)
 		WHERE state IN ('dead', 'cancelled', 'succeeded') AND id = ANY($1)
 		RETURNING destination`, texts(ids), micros(now))
 	if err != nil {
-		return 0, unavailable("replay", err)
+		return 0, s.unavailable("replay", err)
 	}
 	dests, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return 0, unavailable("replay", err)
+		return 0, s.unavailable("replay", err)
 	}
 	s.wake(dests)
 	return len(dests), nil
@@ -209,7 +209,7 @@ func (s *Store) DeliveryCancel(ctx context.Context, ids []string, now time.Time)
 		completed_at = $2, lease_token = lease_token + 1
 		WHERE state IN ('pending', 'inflight') AND id = ANY($1)`, texts(ids), micros(now))
 	if err != nil {
-		return 0, unavailable("cancel", err)
+		return 0, s.unavailable("cancel", err)
 	}
 	return int(tag.RowsAffected()), nil
 }
@@ -219,7 +219,7 @@ func (s *Store) DeliveryCancel(ctx context.Context, ids []string, now time.Time)
 func (s *Store) Ping(ctx context.Context) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO kv (k, v) VALUES ('readyz', $1) ON CONFLICT (k) DO UPDATE SET v = excluded.v`,
 		s.now().UTC().Format(time.RFC3339Nano))
-	return unavailable("ping", err)
+	return s.unavailable("ping", err)
 }
 
 func texts(ss []string) []string {

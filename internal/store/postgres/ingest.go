@@ -91,13 +91,18 @@ func (s *Store) ingestBatch(batch []*op) error {
 	now := micros(s.now())
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
+	// A failed attempt is simply run again, unless the server rejected the
+	// data: the statement is idempotent (a committed first attempt makes
+	// the second find its own events, which the lookup below recognises),
+	// so even a connection lost while committing costs a retry, not a 503.
 	var inserted map[string]bool
 	var err error
 	for try := 0; try < 3; try++ {
 		inserted, err = s.insertBatch(ctx, ids, sources, providers, topics, keys, received, headers, bodies, &d, now)
-		if err == nil || !retryable(err) {
+		if err == nil || isDataError(err) || ctx.Err() != nil {
 			break
 		}
+		s.resetIfLost(err)
 	}
 	if err != nil {
 		return err
@@ -114,8 +119,8 @@ func (s *Store) ingestBatch(batch []*op) error {
 		return nil
 	}
 	// A duplicate's event is committed (by another node, an earlier batch,
-	// or this statement for a second copy in the batch), so this read, in a
-	// fresh snapshot, sees it.
+	// this statement for a second copy in the batch, or a first attempt of
+	// this batch), so this read, in a fresh snapshot, sees it.
 	found := make(map[[2]string]string, len(dupKeys))
 	rows, err := s.pool.Query(ctx, findEvents, dupSources, dupKeys)
 	if err != nil {
@@ -138,7 +143,8 @@ func (s *Store) ingestBatch(batch []*op) error {
 			if !ok {
 				return fmt.Errorf("postgres: event %s neither inserted nor found", in.ev.ID)
 			}
-			in.res.EventID = id
+			// Its own id: a retried batch whose first attempt committed.
+			in.res.EventID, in.res.Duplicate = id, id != ids[i]
 		}
 	}
 	return nil

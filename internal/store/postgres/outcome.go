@@ -80,7 +80,7 @@ func (s *Store) runOutcomes(batch []*op) {
 	}
 	for _, o := range batch {
 		if o.err != nil {
-			o.err = unavailable("delivery "+o.out.id, o.err)
+			o.err = s.unavailable("delivery "+o.out.id, o.err)
 		}
 		close(o.done)
 	}
@@ -127,6 +127,10 @@ func (s *Store) outcomeBatch(batch []*op) error {
 				err = rows.Err()
 			}
 		}
+		// Unlike an ingest, an outcome is retried only when it certainly did
+		// not commit: a second run of a committed batch would find its rows
+		// no longer in flight and report the winners' leases as lost.
+		s.resetIfLost(err)
 		if err == nil || !retryable(err) {
 			break
 		}

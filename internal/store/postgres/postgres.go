@@ -19,8 +19,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"path"
 	"sort"
 	"strings"
@@ -90,6 +92,8 @@ type Store struct {
 	quit     chan struct{}
 	stopped  chan struct{} // closed when both writers have stopped
 	once     sync.Once
+	// lastReset is when the pools were last reset (unix nanoseconds).
+	lastReset atomic.Int64
 
 	// notify collects destinations with new work for the notifier goroutine.
 	notifyMu      sync.Mutex
@@ -317,9 +321,10 @@ func (s *Store) writer(ops <-chan *op, run func([]*op)) {
 	}
 }
 
-// runIngests commits a batch of ingests. If that fails on one bad row (a data error, not a
-// lost connection) and the batch holds more than one ingest, each is
-// retried alone so one bad ingest cannot fail its neighbours.
+// runIngests commits a batch of ingests. If that fails on one bad row (a
+// data error, not a lost connection) and the batch holds more than one
+// ingest, each is retried alone so one bad ingest cannot fail its
+// neighbours.
 func (s *Store) runIngests(batch []*op) {
 	s.batches.Add(1)
 	s.batched.Add(int64(len(batch)))
@@ -336,7 +341,7 @@ func (s *Store) runIngests(batch []*op) {
 	var dests []string
 	for _, o := range batch {
 		if o.err != nil {
-			o.err = unavailable("ingest", o.err)
+			o.err = s.unavailable("ingest", o.err)
 		} else if !o.ing.res.Duplicate {
 			for _, d := range o.ing.ds {
 				dests = append(dests, text(d.Destination))
@@ -345,6 +350,46 @@ func (s *Store) runIngests(batch []*op) {
 		close(o.done)
 	}
 	s.wake(dests)
+}
+
+// unavailable wraps a database error as webhook.ErrUnavailable. An error
+// saying the server ended the session (a restart, a crash, an operator's
+// pg_terminate_backend) means every pooled connection is probably dead
+// too, so the pools are reset — at most once a second — and the next
+// statements connect afresh instead of each failing on a dead connection.
+func (s *Store) unavailable(what string, err error) error {
+	if err == nil || errors.Is(err, webhook.ErrUnavailable) {
+		return err
+	}
+	s.resetIfLost(err)
+	return unavailable(what, err)
+}
+
+func (s *Store) resetIfLost(err error) {
+	if !sessionLost(err) {
+		return
+	}
+	now := time.Now().UnixNano()
+	if last := s.lastReset.Load(); now-last > int64(time.Second) && s.lastReset.CompareAndSwap(last, now) {
+		s.pool.Reset()
+		s.queue.Reset()
+	}
+}
+
+// sessionLost reports whether err ended the connection: the server's
+// admin-shutdown/crash codes (57P01–57P03), a connection exception (08…),
+// or the network failing underneath — but not a caller's deadline or
+// cancellation, which leaves the other connections healthy.
+func sessionLost(err error) bool {
+	if pgconn.Timeout(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "57P") || strings.HasPrefix(pe.Code, "08")
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // unavailable wraps a database error as webhook.ErrUnavailable.

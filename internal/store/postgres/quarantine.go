@@ -21,7 +21,7 @@ func (s *Store) Quarantine(ctx context.Context, ev *webhook.Event, reason string
 		headers, body, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
 		text(ev.ID), text(ev.Source), text(ev.Provider), text(ev.Topic), text(ev.DedupKey), micros(ev.ReceivedAt),
 		headers, nonNil(ev.Body), text(truncate(reason, 1024)))
-	return unavailable("quarantine", err)
+	return s.unavailable("quarantine", err)
 }
 
 // QuarantineList implements store.Store.
@@ -41,7 +41,7 @@ func (s *Store) QuarantineList(ctx context.Context, f store.QuarantineFilter) ([
 	rows, err := s.pool.Query(ctx, `SELECT `+eventCols+`, `+body+`, reason FROM quarantine`+w.sql()+
 		` ORDER BY id DESC LIMIT `+strconv.Itoa(limit+1), w.args...)
 	if err != nil {
-		return nil, "", unavailable("list quarantine", err)
+		return nil, "", s.unavailable("list quarantine", err)
 	}
 	defer rows.Close()
 	var out []webhook.Quarantined
@@ -52,7 +52,7 @@ func (s *Store) QuarantineList(ctx context.Context, f store.QuarantineFilter) ([
 		ev := &q.Event
 		if err := rows.Scan(&ev.ID, &ev.Source, &ev.Provider, &ev.Topic, &ev.DedupKey, &recv, &headers, &ev.Body,
 			&q.Reason); err != nil {
-			return nil, "", unavailable("list quarantine", err)
+			return nil, "", s.unavailable("list quarantine", err)
 		}
 		if err := finishEvent(ev, recv, headers, f.WithBody); err != nil {
 			return nil, "", err
@@ -63,7 +63,7 @@ func (s *Store) QuarantineList(ctx context.Context, f store.QuarantineFilter) ([
 		out = append(out, q)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", unavailable("list quarantine", err)
+		return nil, "", s.unavailable("list quarantine", err)
 	}
 	next := ""
 	if len(out) > limit {

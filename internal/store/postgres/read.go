@@ -74,18 +74,18 @@ func deliveryWhere(f store.DeliveryFilter, withCursor bool) *where {
 
 // notFound maps no rows to webhook.ErrNotFound and anything else to
 // webhook.ErrUnavailable.
-func notFound(err error, what string) error {
+func (s *Store) notFound(err error, what string) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("%s: %w", what, webhook.ErrNotFound)
 	}
-	return unavailable(what, err)
+	return s.unavailable(what, err)
 }
 
 // DeliveryGet implements store.Store.
 func (s *Store) DeliveryGet(ctx context.Context, id string) (webhook.Delivery, error) {
 	var r deliveryRow
 	if err := s.pool.QueryRow(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE id = $1`, text(id)).Scan(r.dest()...); err != nil {
-		return webhook.Delivery{}, notFound(err, "delivery "+id)
+		return webhook.Delivery{}, s.notFound(err, "delivery "+id)
 	}
 	return r.delivery(), nil
 }
@@ -97,19 +97,19 @@ func (s *Store) DeliveryList(ctx context.Context, f store.DeliveryFilter) ([]web
 	rows, err := s.pool.Query(ctx, `SELECT `+deliveryCols+` FROM deliveries`+w.sql()+
 		` ORDER BY id DESC LIMIT `+strconv.Itoa(limit+1), w.args...)
 	if err != nil {
-		return nil, "", unavailable("list deliveries", err)
+		return nil, "", s.unavailable("list deliveries", err)
 	}
 	defer rows.Close()
 	var out []webhook.Delivery
 	for rows.Next() {
 		var r deliveryRow
 		if err := rows.Scan(r.dest()...); err != nil {
-			return nil, "", unavailable("list deliveries", err)
+			return nil, "", s.unavailable("list deliveries", err)
 		}
 		out = append(out, r.delivery())
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", unavailable("list deliveries", err)
+		return nil, "", s.unavailable("list deliveries", err)
 	}
 	next := ""
 	if len(out) > limit {
@@ -124,7 +124,7 @@ func (s *Store) DeliveryCount(ctx context.Context, f store.DeliveryFilter) (int,
 	w := deliveryWhere(f, false)
 	var n int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM deliveries`+w.sql(), w.args...).Scan(&n); err != nil {
-		return 0, unavailable("count deliveries", err)
+		return 0, s.unavailable("count deliveries", err)
 	}
 	return n, nil
 }
@@ -134,7 +134,7 @@ func (s *Store) AttemptList(ctx context.Context, deliveryID string) ([]webhook.A
 	rows, err := s.pool.Query(ctx, `SELECT id, delivery_id, number, started_at, duration_us, status_code,
 		error_class, error, response_body FROM attempts WHERE delivery_id = $1 ORDER BY id`, text(deliveryID))
 	if err != nil {
-		return nil, unavailable("list attempts", err)
+		return nil, s.unavailable("list attempts", err)
 	}
 	defer rows.Close()
 	var out []webhook.Attempt
@@ -143,14 +143,14 @@ func (s *Store) AttemptList(ctx context.Context, deliveryID string) ([]webhook.A
 		var started, dur int64
 		if err := rows.Scan(&a.ID, &a.DeliveryID, &a.Number, &started, &dur, &a.StatusCode,
 			&a.ErrorClass, &a.Error, &a.ResponseBody); err != nil {
-			return nil, unavailable("list attempts", err)
+			return nil, s.unavailable("list attempts", err)
 		}
 		a.StartedAt = fromMicros(started)
 		a.Duration = time.Duration(dur) * time.Microsecond
 		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, unavailable("list attempts", err)
+		return nil, s.unavailable("list attempts", err)
 	}
 	return out, nil
 }
@@ -175,7 +175,7 @@ func scanEvent(row pgx.Row, withBody bool) (webhook.Event, error) {
 func (s *Store) EventGet(ctx context.Context, id string) (webhook.Event, error) {
 	ev, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventCols+`, body FROM events WHERE id = $1`, text(id)), true)
 	if err != nil {
-		return webhook.Event{}, notFound(err, "event "+id)
+		return webhook.Event{}, s.notFound(err, "event "+id)
 	}
 	return ev, nil
 }
@@ -207,19 +207,19 @@ func (s *Store) EventList(ctx context.Context, f store.EventFilter) ([]webhook.E
 	rows, err := s.pool.Query(ctx, `SELECT `+eventCols+` FROM events`+w.sql()+
 		` ORDER BY id DESC LIMIT `+strconv.Itoa(limit+1), w.args...)
 	if err != nil {
-		return nil, "", unavailable("list events", err)
+		return nil, "", s.unavailable("list events", err)
 	}
 	defer rows.Close()
 	var out []webhook.Event
 	for rows.Next() {
 		ev, err := scanEvent(rows, false)
 		if err != nil {
-			return nil, "", unavailable("list events", err)
+			return nil, "", s.unavailable("list events", err)
 		}
 		out = append(out, ev)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", unavailable("list events", err)
+		return nil, "", s.unavailable("list events", err)
 	}
 	next := ""
 	if len(out) > limit {

@@ -25,7 +25,7 @@ func (s *Store) QueueStats(ctx context.Context, now time.Time) ([]store.QueueSta
 		FROM deliveries WHERE state IN ('pending', 'inflight')
 		GROUP BY destination, state, due_at <= $1`, micros(now))
 	if err != nil {
-		return nil, unavailable("queue stats", err)
+		return nil, s.unavailable("queue stats", err)
 	}
 	for rows.Next() {
 		var dest, state string
@@ -34,7 +34,7 @@ func (s *Store) QueueStats(ctx context.Context, now time.Time) ([]store.QueueSta
 		var oldest int64
 		if err := rows.Scan(&dest, &state, &due, &n, &oldest); err != nil {
 			rows.Close()
-			return nil, unavailable("queue stats", err)
+			return nil, s.unavailable("queue stats", err)
 		}
 		q := get(dest)
 		switch {
@@ -49,23 +49,23 @@ func (s *Store) QueueStats(ctx context.Context, now time.Time) ([]store.QueueSta
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, unavailable("queue stats", err)
+		return nil, s.unavailable("queue stats", err)
 	}
 	rows, err = s.pool.Query(ctx, `SELECT destination, count(*) FROM deliveries WHERE state = 'dead' GROUP BY destination`)
 	if err != nil {
-		return nil, unavailable("queue stats", err)
+		return nil, s.unavailable("queue stats", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var dest string
 		var n int
 		if err := rows.Scan(&dest, &n); err != nil {
-			return nil, unavailable("queue stats", err)
+			return nil, s.unavailable("queue stats", err)
 		}
 		get(dest).Dead = n
 	}
 	if err := rows.Err(); err != nil {
-		return nil, unavailable("queue stats", err)
+		return nil, s.unavailable("queue stats", err)
 	}
 	out := make([]store.QueueStat, 0, len(byDest))
 	for _, q := range byDest {
