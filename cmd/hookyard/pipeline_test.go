@@ -98,7 +98,9 @@ func TestOrderingKeyWithFailures(t *testing.T) {
 		arrived[b.Order] = append(arrived[b.Order], b.Seq)
 	}))
 	defer srv.Close()
-	n := startNode(t, httpDest("oms", srv.URL, "    concurrency: 8\n"), `  - {source: shop, destination: oms, ordering_key: '.body.order', transform: '{order: .body.order, seq: .body.seq}'}`)
+	// Enough attempts that a 25% failure rate never dead-letters (0.25^40).
+	d := fmt.Sprintf("  - {name: oms, type: http, url: %s, timeout: 2s, concurrency: 8, retry: {max_attempts: 40, initial_interval: 5ms, max_interval: 20ms}}\n", srv.URL)
+	n := startNode(t, d, `  - {source: shop, destination: oms, ordering_key: '.body.order', transform: '{order: .body.order, seq: .body.seq}'}`)
 	const orders, updates = 5, 12
 	for s := 0; s < updates; s++ {
 		for o := 0; o < orders; o++ {
