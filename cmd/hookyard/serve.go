@@ -121,12 +121,16 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		destNames = append(destNames, d.Name)
 	}
 	m.RegisterQueue(st, destNames, logger)
+	alerts, err := newAlerting(cfg, m, st, logger) // observability.go
+	if err != nil {
+		return fail(err)
+	}
 	routes, err := buildRoutes(cfg, logger, m)
 	if err != nil {
 		return fail(err)
 	}
 	s.routes = routes
-	s.engine = deliver.New(deliver.Config{Store: st, Destinations: dests, Logger: logger, Observer: m, Transformer: routes,
+	s.engine = deliver.New(deliver.Config{Store: st, Destinations: dests, Logger: logger, Observer: alerts.observer(m), Transformer: routes,
 		Owner: host + ":" + strconv.Itoa(os.Getpid()), Grace: cfg.Server.ShutdownTimeout.D()})
 
 	sources, err := ingestSources(cfg)
@@ -141,7 +145,8 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	pub.Handle("POST /ingest/{source}", ing)
 	s.health(pub)
 	adm := http.NewServeMux()
-	adm.Handle("/api/", api.New(api.Config{Store: st, Tokens: cfg.Admin.Tokens, Logger: logger, Wake: s.engine.WakeAll}))
+	adm.Handle("/api/", api.New(api.Config{Store: st, Tokens: cfg.Admin.Tokens, Logger: logger, Wake: s.engine.WakeAll,
+		Alerts: alerts.api()}))
 	adm.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
 	s.health(adm)
 	if profile {
@@ -183,6 +188,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		defer close(engineDone)
 		s.engine.Run(engineCtx)
 	}()
+	alerts.start(engineCtx)
 	if l, ok := st.(listener); ok {
 		// An empty destination means "notifications may have been missed"
 		// (the listener reconnected): wake every destination.
@@ -215,6 +221,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		// 2. Stop claiming; in-flight sends finish or are released.
 		stopEngine()
 		<-engineDone
+		alerts.wait()
 		// 3. The admin API last, so operators can watch the drain.
 		s.admin.Shutdown(sctx)
 		for _, snd := range s.senders {

@@ -87,6 +87,7 @@ func setup(t *testing.T) *fixture {
 		},
 		Logger: logger,
 		Now:    now,
+		Alerts: alertState{},
 	}))
 	t.Cleanup(func() {
 		f.srv.Close()
@@ -259,6 +260,8 @@ func TestRoutesByRole(t *testing.T) {
 		{"dlq", "GET", fixed("/api/v1/dlq"), "", false, 200},
 		{"dlq replay dry run", "POST", fixed("/api/v1/dlq/replay"), `{"all":true,"dry_run":true}`, true, 200},
 		{"quarantine", "GET", fixed("/api/v1/quarantine"), "", false, 200},
+		{"alerts", "GET", fixed("/api/v1/alerts"), "", false, 200},
+		{"slos", "GET", fixed("/api/v1/slos"), "", false, 200},
 		{"delivery replay", "POST", func(t *testing.T, f *fixture, _ seed) string {
 			return "/api/v1/deliveries/" + freshDead(t, f) + "/replay"
 		}, "", true, 200},

@@ -40,12 +40,15 @@ type Config struct {
 	// Wake, if set, is called after a replay so workers pick the replayed
 	// deliveries up at once instead of at their next idle poll.
 	Wake func()
+	// Alerts, if set, serves GET /api/v1/alerts and /api/v1/slos.
+	Alerts AlertSource
 }
 
 // New returns the admin API handler. It serves paths under /api/, so mount
 // it at "/api/".
 func New(cfg Config) http.Handler {
-	s := &server{store: replayWaker{cfg.Store, cfg.Wake}, auth: newAuthenticator(cfg.Tokens), log: cfg.Logger, now: cfg.Now}
+	s := &server{store: replayWaker{cfg.Store, cfg.Wake}, auth: newAuthenticator(cfg.Tokens), log: cfg.Logger, now: cfg.Now,
+		alerts: cfg.Alerts}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -69,6 +72,9 @@ func New(cfg Config) http.Handler {
 	handle("POST /api/v1/dlq/replay", roleOperator, s.dlqReplay)
 
 	handle("GET /api/v1/quarantine", roleViewer, s.quarantineList)
+
+	handle("GET /api/v1/alerts", roleViewer, s.alertList)
+	handle("GET /api/v1/slos", roleViewer, s.sloList)
 
 	// Anything else under /api/ is authenticated first, so an anonymous
 	// caller learns nothing about which paths exist.
@@ -96,6 +102,8 @@ type server struct {
 	auth  *authenticator
 	log   *slog.Logger
 	now   func() time.Time
+	// alerts is optional (nil: the alert endpoints answer 404).
+	alerts AlertSource
 }
 
 // handlerFunc is an endpoint: it writes a success answer or returns an

@@ -315,7 +315,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			yaml: doc("sever:", "  listen: :8080"),
-			want: []string{"config line 1: sever: unknown key (want one of server, storage, admin, sources, destinations, routes)"},
+			want: []string{"config line 1: sever: unknown key (want one of server, storage, admin, sources, destinations, routes, slos, alerts)"},
 		},
 		{
 			name: "unknown nested key",

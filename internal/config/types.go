@@ -11,6 +11,10 @@ type Config struct {
 	Sources      []Source      `yaml:"sources"`
 	Destinations []Destination `yaml:"destinations"`
 	Routes       []Route       `yaml:"routes"`
+	// SLOs and Alerts drive the in-process SLO evaluation and the notifiers
+	// alerts go to; their types and validation are in slo.go.
+	SLOs   []SLO   `yaml:"slos"`
+	Alerts []Alert `yaml:"alerts"`
 
 	// Dir is the directory of the config file (set by Load); relative file
 	// names in the config, such as schema files, are resolved against it.

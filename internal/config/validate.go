@@ -70,6 +70,7 @@ func (v *validator) validate() {
 	v.sources()
 	v.destinations()
 	v.routes()
+	v.observability()
 }
 
 func (v *validator) server() {
