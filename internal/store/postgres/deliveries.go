@@ -88,9 +88,9 @@ func (s *Store) DeliveryClaim(ctx context.Context, p store.ClaimParams) ([]webho
 	if tiers == 0 {
 		tiers = store.TierAll
 	}
-	now := micros(p.Now)
+	now := store.Micros(p.Now)
 	lo, hi := bits.TrailingZeros8(tiers), 7-bits.LeadingZeros8(tiers)
-	query, args := claimQuery, []any{text(p.Owner), micros(p.Now.Add(p.Lease)), now, text(p.Destination), lo, hi, p.Limit}
+	query, args := claimQuery, []any{text(p.Owner), store.Micros(p.Now.Add(p.Lease)), now, text(p.Destination), lo, hi, p.Limit}
 	var gaps []int32
 	for p := lo + 1; p < hi; p++ {
 		if tiers&(1<<p) == 0 {
@@ -149,7 +149,7 @@ func (s *Store) DeliveryNextDue(ctx context.Context, destination string) (time.T
 	if due == nil {
 		return time.Time{}, false, nil
 	}
-	return fromMicros(*due), true, nil
+	return store.FromMicros(*due), true, nil
 }
 
 // DeliverySucceed implements store.Store.
@@ -159,7 +159,7 @@ func (s *Store) DeliverySucceed(ctx context.Context, id string, token int64, a w
 
 // DeliveryRetry implements store.Store.
 func (s *Store) DeliveryRetry(ctx context.Context, id string, token int64, a webhook.Attempt, next time.Time) error {
-	return s.outcome(ctx, &outcomeOp{id: id, token: token, state: webhook.StatePending, due: micros(next),
+	return s.outcome(ctx, &outcomeOp{id: id, token: token, state: webhook.StatePending, due: store.Micros(next),
 		lastError: a.Error, lastClass: a.ErrorClass, a: &a})
 }
 
@@ -174,7 +174,7 @@ func (s *Store) DeliveryDead(ctx context.Context, id string, token int64, a webh
 // writer.
 func (s *Store) DeliveryRelease(ctx context.Context, id string, token int64) error {
 	tag, err := s.pool.Exec(ctx, `UPDATE deliveries SET state = 'pending', lease_owner = '', due_at = $3, ready_at = $3,
-		updated_at = $3 WHERE id = $1 AND lease_token = $2 AND state = 'inflight'`, text(id), token, micros(s.now()))
+		updated_at = $3 WHERE id = $1 AND lease_token = $2 AND state = 'inflight'`, text(id), token, store.Micros(s.now()))
 	if err != nil {
 		return s.unavailable("delivery "+id, err)
 	}
@@ -190,7 +190,7 @@ func (s *Store) DeliveryReplay(ctx context.Context, ids []string, now time.Time)
 	rows, err := s.pool.Query(ctx, `UPDATE deliveries SET state = 'pending', attempts = 0, due_at = $2, ready_at = $2,
 		lease_owner = '', updated_at = $2, completed_at = 0
 		WHERE state IN ('dead', 'cancelled', 'succeeded') AND id = ANY($1)
-		RETURNING destination`, texts(ids), micros(now))
+		RETURNING destination`, texts(ids), store.Micros(now))
 	if err != nil {
 		return 0, s.unavailable("replay", err)
 	}
@@ -207,7 +207,7 @@ func (s *Store) DeliveryReplay(ctx context.Context, ids []string, now time.Time)
 func (s *Store) DeliveryCancel(ctx context.Context, ids []string, now time.Time) (int, error) {
 	tag, err := s.pool.Exec(ctx, `UPDATE deliveries SET state = 'cancelled', lease_owner = '', updated_at = $2,
 		completed_at = $2, lease_token = lease_token + 1
-		WHERE state IN ('pending', 'inflight') AND id = ANY($1)`, texts(ids), micros(now))
+		WHERE state IN ('pending', 'inflight') AND id = ANY($1)`, texts(ids), store.Micros(now))
 	if err != nil {
 		return 0, s.unavailable("cancel", err)
 	}
@@ -249,13 +249,13 @@ func (r *deliveryRow) dest() []any {
 func (r *deliveryRow) delivery() webhook.Delivery {
 	d := r.d
 	d.State = webhook.State(r.state)
-	d.NextAttemptAt, d.ReadyAt = fromMicros(r.due), fromMicros(r.ready)
-	d.CreatedAt, d.UpdatedAt, d.CompletedAt = fromMicros(r.created), fromMicros(r.updated), fromMicros(r.completed)
+	d.NextAttemptAt, d.ReadyAt = store.FromMicros(r.due), store.FromMicros(r.ready)
+	d.CreatedAt, d.UpdatedAt, d.CompletedAt = store.FromMicros(r.created), store.FromMicros(r.updated), store.FromMicros(r.completed)
 	return d
 }
 
 func finishEvent(ev *webhook.Event, recv int64, headers []byte, withBody bool) error {
-	ev.ReceivedAt = fromMicros(recv)
+	ev.ReceivedAt = store.FromMicros(recv)
 	if len(headers) > 0 {
 		ev.Headers = http.Header{}
 		if err := json.Unmarshal(headers, &ev.Headers); err != nil {

@@ -82,13 +82,13 @@ func (s *Store) ingestBatch(batch []*op) error {
 	for i, in := range ins {
 		ev := in.ev
 		ids[i], sources[i], providers[i] = text(ev.ID), text(ev.Source), text(ev.Provider)
-		topics[i], keys[i], received[i] = text(ev.Topic), text(ev.DedupKey), micros(ev.ReceivedAt)
+		topics[i], keys[i], received[i] = text(ev.Topic), text(ev.DedupKey), store.Micros(ev.ReceivedAt)
 		headers[i], bodies[i] = in.headers, nonNil(ev.Body)
 		for j, nd := range in.ds {
 			d.add(ids[i], j, received[i], nd)
 		}
 	}
-	now := micros(s.now())
+	now := store.Micros(s.now())
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	// A failed attempt is simply run again, unless the server rejected the

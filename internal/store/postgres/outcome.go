@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hookyard/hookyard/internal/store"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
@@ -104,7 +105,7 @@ func (s *Store) outcomeBatch(batch []*op) error {
 		}
 		idx[i], ids[i], tokens[i], states[i], dues[i] = int32(i), text(out.id), out.token, string(out.state), out.due
 		lastErrs[i], lastClasses[i] = text(truncate(out.lastError, 1024)), text(out.lastClass)
-		number[i], started[i], durations[i], status[i] = int32(a.Number), micros(a.StartedAt), a.Duration.Microseconds(), int32(a.StatusCode)
+		number[i], started[i], durations[i], status[i] = int32(a.Number), store.Micros(a.StartedAt), a.Duration.Microseconds(), int32(a.StatusCode)
 		classes[i], errs[i], bodies[i] = text(a.ErrorClass), text(a.Error), body
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
@@ -112,7 +113,7 @@ func (s *Store) outcomeBatch(batch []*op) error {
 	var err error
 	for try := 0; try < 3; try++ {
 		rows, qerr := s.pool.Query(ctx, outcomeQuery, idx, ids, tokens, states, dues, lastErrs, lastClasses,
-			number, started, durations, status, classes, errs, bodies, micros(s.now()))
+			number, started, durations, status, classes, errs, bodies, store.Micros(s.now()))
 		err = qerr
 		if err == nil {
 			for rows.Next() {

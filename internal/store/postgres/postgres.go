@@ -418,20 +418,6 @@ func retryable(err error) bool {
 	return pgconn.SafeToRetry(err)
 }
 
-func micros(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMicro()
-}
-
-func fromMicros(us int64) time.Time {
-	if us == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(us).UTC()
-}
-
 // text makes s storable in a PostgreSQL text column, which rejects NUL
 // bytes and invalid UTF-8 (SQLite stores both). Each is replaced by U+FFFD,
 // so an odd dedup key or header-derived topic cannot fail an ingest (and a

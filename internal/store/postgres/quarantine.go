@@ -19,7 +19,7 @@ func (s *Store) Quarantine(ctx context.Context, ev *webhook.Event, reason string
 	}
 	_, err = s.pool.Exec(ctx, `INSERT INTO quarantine (id, source, provider, topic, dedup_key, received_at,
 		headers, body, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
-		text(ev.ID), text(ev.Source), text(ev.Provider), text(ev.Topic), text(ev.DedupKey), micros(ev.ReceivedAt),
+		text(ev.ID), text(ev.Source), text(ev.Provider), text(ev.Topic), text(ev.DedupKey), store.Micros(ev.ReceivedAt),
 		headers, nonNil(ev.Body), text(truncate(reason, 1024)))
 	return s.unavailable("quarantine", err)
 }
@@ -65,10 +65,6 @@ func (s *Store) QuarantineList(ctx context.Context, f store.QuarantineFilter) ([
 	if err := rows.Err(); err != nil {
 		return nil, "", s.unavailable("list quarantine", err)
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = out[limit-1].Event.ID
-	}
+	out, next := store.Page(out, limit, func(x *webhook.Quarantined) string { return x.Event.ID })
 	return out, next, nil
 }

@@ -61,10 +61,10 @@ func deliveryWhere(f store.DeliveryFilter, withCursor bool) *where {
 		w.add("id >= ? AND id < ?", lo, hi)
 	}
 	if !f.Since.IsZero() {
-		w.add("created_at >= ?", micros(f.Since))
+		w.add("created_at >= ?", store.Micros(f.Since))
 	}
 	if !f.Until.IsZero() {
-		w.add("created_at < ?", micros(f.Until))
+		w.add("created_at < ?", store.Micros(f.Until))
 	}
 	if withCursor && f.Cursor != "" {
 		w.add("id < ?", text(f.Cursor))
@@ -111,11 +111,7 @@ func (s *Store) DeliveryList(ctx context.Context, f store.DeliveryFilter) ([]web
 	if err := rows.Err(); err != nil {
 		return nil, "", s.unavailable("list deliveries", err)
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = out[limit-1].ID
-	}
+	out, next := store.Page(out, limit, func(x *webhook.Delivery) string { return x.ID })
 	return out, next, nil
 }
 
@@ -145,7 +141,7 @@ func (s *Store) AttemptList(ctx context.Context, deliveryID string) ([]webhook.A
 			&a.ErrorClass, &a.Error, &a.ResponseBody); err != nil {
 			return nil, s.unavailable("list attempts", err)
 		}
-		a.StartedAt = fromMicros(started)
+		a.StartedAt = store.FromMicros(started)
 		a.Duration = time.Duration(dur) * time.Microsecond
 		out = append(out, a)
 	}
@@ -221,10 +217,6 @@ func (s *Store) EventList(ctx context.Context, f store.EventFilter) ([]webhook.E
 	if err := rows.Err(); err != nil {
 		return nil, "", s.unavailable("list events", err)
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = out[limit-1].ID
-	}
+	out, next := store.Page(out, limit, func(x *webhook.Event) string { return x.ID })
 	return out, next, nil
 }

@@ -76,7 +76,7 @@ func (s *Store) DeliveryClaim(ctx context.Context, p store.ClaimParams) ([]webho
 	if p.Limit <= 0 {
 		p.Limit = 1
 	}
-	now := micros(p.Now)
+	now := store.Micros(p.Now)
 	tiers := p.Tiers
 	if tiers == 0 {
 		tiers = store.TierAll
@@ -84,7 +84,7 @@ func (s *Store) DeliveryClaim(ctx context.Context, p store.ClaimParams) ([]webho
 	var ds []webhook.Delivery
 	err := s.write(ctx, 64, func(ctx context.Context) error {
 		ds = ds[:0]
-		rows, err := s.st.claim.QueryContext(ctx, p.Owner, micros(p.Now.Add(p.Lease)), now,
+		rows, err := s.st.claim.QueryContext(ctx, p.Owner, store.Micros(p.Now.Add(p.Lease)), now,
 			p.Destination, now, tiers, p.Limit)
 		if err != nil {
 			return err
@@ -168,7 +168,7 @@ func (s *Store) DeliveryNextDue(ctx context.Context, destination string) (time.T
 	if !due.Valid {
 		return time.Time{}, false, nil
 	}
-	return fromMicros(due.Int64), true, nil
+	return store.FromMicros(due.Int64), true, nil
 }
 
 func (s *Store) insertAttempt(ctx context.Context, id string, n int, a *webhook.Attempt) error {
@@ -179,7 +179,7 @@ func (s *Store) insertAttempt(ctx context.Context, id string, n int, a *webhook.
 			body = body[:webhook.MaxAttemptResponse]
 		}
 	}
-	_, err := s.st.insertAttempt.ExecContext(ctx, id, n, micros(a.StartedAt), a.Duration.Microseconds(),
+	_, err := s.st.insertAttempt.ExecContext(ctx, id, n, store.Micros(a.StartedAt), a.Duration.Microseconds(),
 		a.StatusCode, a.ErrorClass, a.Error, body)
 	return err
 }
@@ -249,7 +249,7 @@ func (s *Store) succeedGroup(ctx context.Context, batch []*op) error {
 			ops = append(ops, o.succ)
 		}
 	}
-	now := micros(s.now())
+	now := store.Micros(s.now())
 	for start := 0; start < len(ops); start += maxSucceedRows {
 		chunk := ops[start:min(len(ops), start+maxSucceedRows)]
 		args := make([]any, 0, 2+2*len(chunk))
@@ -301,7 +301,7 @@ func (s *Store) succeedGroup(ctx context.Context, batch []*op) error {
 			if len(body) > webhook.MaxAttemptResponse {
 				body = body[:webhook.MaxAttemptResponse]
 			}
-			aargs = append(aargs, so.id, a.Number, micros(a.StartedAt), a.Duration.Microseconds(), a.StatusCode,
+			aargs = append(aargs, so.id, a.Number, store.Micros(a.StartedAt), a.Duration.Microseconds(), a.StatusCode,
 				a.ErrorClass, truncate(a.Error, 1024), body)
 		}
 		ast, err := s.cached(ctx, "attempts", len(won), func() string {
@@ -320,15 +320,15 @@ func (s *Store) succeedGroup(ctx context.Context, batch []*op) error {
 
 // DeliveryRetry implements store.Store.
 func (s *Store) DeliveryRetry(ctx context.Context, id string, token int64, a webhook.Attempt, next time.Time) error {
-	now := micros(s.now())
+	now := store.Micros(s.now())
 	return s.fenced(ctx, id, &a, func(ctx context.Context) (sql.Result, error) {
-		return s.st.retry.ExecContext(ctx, micros(next), micros(next), truncate(a.Error, 1024), a.ErrorClass, now, id, token)
+		return s.st.retry.ExecContext(ctx, store.Micros(next), store.Micros(next), truncate(a.Error, 1024), a.ErrorClass, now, id, token)
 	})
 }
 
 // DeliveryDead implements store.Store.
 func (s *Store) DeliveryDead(ctx context.Context, id string, token int64, a webhook.Attempt) error {
-	now := micros(s.now())
+	now := store.Micros(s.now())
 	return s.fenced(ctx, id, &a, func(ctx context.Context) (sql.Result, error) {
 		return s.st.dead.ExecContext(ctx, truncate(a.Error, 1024), a.ErrorClass, now, now, id, token)
 	})
@@ -336,7 +336,7 @@ func (s *Store) DeliveryDead(ctx context.Context, id string, token int64, a webh
 
 // DeliveryRelease implements store.Store.
 func (s *Store) DeliveryRelease(ctx context.Context, id string, token int64) error {
-	now := micros(s.now())
+	now := store.Micros(s.now())
 	lost := false
 	err := s.write(ctx, 64, func(ctx context.Context) error {
 		r, err := s.st.release.ExecContext(ctx, now, now, now, id, token)
@@ -357,14 +357,14 @@ func (s *Store) DeliveryRelease(ctx context.Context, id string, token int64) err
 func (s *Store) DeliveryReplay(ctx context.Context, ids []string, now time.Time) (int, error) {
 	return s.bulkUpdate(ctx, ids, `UPDATE deliveries SET state = 'pending', attempts = 0, due_at = ?, ready_at = ?,
 		lease_owner = '', updated_at = ?, completed_at = 0
-		WHERE state IN ('dead', 'cancelled', 'succeeded') AND id IN (%s)`, micros(now), micros(now), micros(now))
+		WHERE state IN ('dead', 'cancelled', 'succeeded') AND id IN (%s)`, store.Micros(now), store.Micros(now), store.Micros(now))
 }
 
 // DeliveryCancel implements store.Store.
 func (s *Store) DeliveryCancel(ctx context.Context, ids []string, now time.Time) (int, error) {
 	return s.bulkUpdate(ctx, ids, `UPDATE deliveries SET state = 'cancelled', lease_owner = '',
 		updated_at = ?, completed_at = ?, lease_token = lease_token + 1
-		WHERE state IN ('pending', 'inflight') AND id IN (%s)`, micros(now), micros(now))
+		WHERE state IN ('pending', 'inflight') AND id IN (%s)`, store.Micros(now), store.Micros(now))
 }
 
 func (s *Store) bulkUpdate(ctx context.Context, ids []string, query string, lead ...any) (int, error) {
@@ -413,9 +413,9 @@ func scanDelivery(r scanner) (webhook.Delivery, error) {
 		return d, err
 	}
 	d.State = webhook.State(state)
-	d.NextAttemptAt = fromMicros(due)
-	d.ReadyAt = fromMicros(ready)
-	d.CreatedAt, d.UpdatedAt, d.CompletedAt = fromMicros(created), fromMicros(updated), fromMicros(completed)
+	d.NextAttemptAt = store.FromMicros(due)
+	d.ReadyAt = store.FromMicros(ready)
+	d.CreatedAt, d.UpdatedAt, d.CompletedAt = store.FromMicros(created), store.FromMicros(updated), store.FromMicros(completed)
 	return d, nil
 }
 
@@ -432,7 +432,7 @@ func scanEvent(r scanner, withBody bool) (webhook.Event, error) {
 	if err != nil {
 		return ev, err
 	}
-	ev.ReceivedAt = fromMicros(recv)
+	ev.ReceivedAt = store.FromMicros(recv)
 	if len(headers) > 0 {
 		ev.Headers = http.Header{}
 		if err := json.Unmarshal(headers, &ev.Headers); err != nil {

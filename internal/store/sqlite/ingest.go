@@ -58,7 +58,7 @@ func (s *Store) ingestGroup(ctx context.Context, batch []*op) error {
 		args := make([]any, 0, len(chunk)*eventCols)
 		for _, in := range chunk {
 			ev := in.ev
-			args = append(args, ev.ID, ev.Source, ev.Provider, ev.Topic, ev.DedupKey, micros(ev.ReceivedAt), in.headers, ev.Body)
+			args = append(args, ev.ID, ev.Source, ev.Provider, ev.Topic, ev.DedupKey, store.Micros(ev.ReceivedAt), in.headers, ev.Body)
 		}
 		st, err := s.cached(ctx, "events", len(chunk), func() string {
 			return `INSERT INTO events (id, source, provider, topic, dedup_key, received_at, headers, body)
@@ -84,7 +84,7 @@ func (s *Store) ingestGroup(ctx context.Context, batch []*op) error {
 			return err
 		}
 	}
-	now := micros(s.now())
+	now := store.Micros(s.now())
 	var dargs []any
 	n := 0
 	flush := func() error {
@@ -112,7 +112,7 @@ func (s *Store) ingestGroup(ctx context.Context, batch []*op) error {
 			}
 			continue
 		}
-		recv := micros(in.ev.ReceivedAt)
+		recv := store.Micros(in.ev.ReceivedAt)
 		for i, d := range in.ds {
 			dargs = append(dargs, store.DeliveryID(in.ev.ID, i), in.ev.ID, d.Destination, d.Route, d.Priority,
 				d.OrderingKey, d.BlockOnDead, d.Version, d.MaxAttempts, recv, recv, now, now)

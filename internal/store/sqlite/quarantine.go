@@ -18,7 +18,7 @@ func (s *Store) Quarantine(ctx context.Context, ev *webhook.Event, reason string
 	return s.write(ctx, len(ev.Body)+len(headers), func(ctx context.Context) error {
 		_, err := s.w.ExecContext(ctx, `INSERT INTO quarantine (id, source, provider, topic, dedup_key, received_at,
 			headers, body, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-			ev.ID, ev.Source, ev.Provider, ev.Topic, ev.DedupKey, micros(ev.ReceivedAt), headers, ev.Body, truncate(reason, 1024))
+			ev.ID, ev.Source, ev.Provider, ev.Topic, ev.DedupKey, store.Micros(ev.ReceivedAt), headers, ev.Body, truncate(reason, 1024))
 		return err
 	})
 }
@@ -52,7 +52,7 @@ func (s *Store) QuarantineList(ctx context.Context, f store.QuarantineFilter) ([
 			&recv, &headers, &q.Event.Body, &q.Reason); err != nil {
 			return nil, "", err
 		}
-		q.Event.ReceivedAt = fromMicros(recv)
+		q.Event.ReceivedAt = store.FromMicros(recv)
 		if err := json.Unmarshal(headers, &q.Event.Headers); err != nil {
 			return nil, "", err
 		}
@@ -64,10 +64,6 @@ func (s *Store) QuarantineList(ctx context.Context, f store.QuarantineFilter) ([
 	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = out[limit-1].Event.ID
-	}
+	out, next := store.Page(out, limit, func(x *webhook.Quarantined) string { return x.Event.ID })
 	return out, next, nil
 }

@@ -359,20 +359,6 @@ func (s *Store) runTx(batch []*op) (err error) {
 	return nil
 }
 
-func micros(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMicro()
-}
-
-func fromMicros(us int64) time.Time {
-	if us == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(us).UTC()
-}
-
 // placeholders returns "?, ?, …" for n arguments.
 func placeholders(n int) string {
 	if n <= 0 {

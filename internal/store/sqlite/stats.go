@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/hookyard/hookyard/internal/store"
@@ -13,16 +12,8 @@ import (
 // QueueStats implements store.Store. Live work is counted through the
 // claim index (live rows only); dead letters through their partial index.
 func (s *Store) QueueStats(ctx context.Context, now time.Time) ([]store.QueueStat, error) {
-	byDest := map[string]*store.QueueStat{}
-	get := func(d string) *store.QueueStat {
-		q := byDest[d]
-		if q == nil {
-			q = &store.QueueStat{Destination: d}
-			byDest[d] = q
-		}
-		return q
-	}
-	nowUS := micros(now)
+	qs := store.QueueStats{}
+	nowUS := store.Micros(now)
 	rows, err := s.rdb.QueryContext(ctx, `SELECT destination, state, due_at <= ?, count(*), min(due_at)
 		FROM deliveries INDEXED BY deliveries_claim WHERE state IN ('pending', 'inflight')
 		GROUP BY destination, state, due_at <= ?`, nowUS, nowUS)
@@ -38,16 +29,7 @@ func (s *Store) QueueStats(ctx context.Context, now time.Time) ([]store.QueueSta
 			rows.Close()
 			return nil, err
 		}
-		q := get(dest)
-		switch {
-		case state == string(webhook.StateInFlight):
-			q.InFlight += n
-		case due:
-			q.Due += n
-			q.OldestDue = fromMicros(oldest)
-		default:
-			q.Scheduled += n
-		}
+		qs.AddLive(dest, state, due, n, oldest)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -65,15 +47,10 @@ func (s *Store) QueueStats(ctx context.Context, now time.Time) ([]store.QueueSta
 		if err := rows.Scan(&dest, &n); err != nil {
 			return nil, err
 		}
-		get(dest).Dead = n
+		qs.SetDead(dest, n)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	out := make([]store.QueueStat, 0, len(byDest))
-	for _, q := range byDest {
-		out = append(out, *q)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Destination < out[j].Destination })
-	return out, nil
+	return qs.List(), nil
 }
