@@ -247,6 +247,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Headers:    storedHeaders(r.Header),
 		Body:       body,
 	}
+	if ev.DedupKey == "" { // hashed only when the provider sends no id
+		ev.DedupKey = bodyKey(body)
+	}
 	if status, title, reason := h.validate(src, ev); status != 0 {
 		outcome = OutcomeInvalid
 		if status == http.StatusUnprocessableEntity {
@@ -254,10 +257,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.quarantine(w, r, ev, status, title, reason)
 		return
-	}
-	if ev.DedupKey == "" {
-		sum := sha256.Sum256(body)
-		ev.DedupKey = "sha256:" + hex.EncodeToString(sum[:])
 	}
 	ds := h.router.Deliveries(r.Context(), ev)
 	out, err := h.store.Ingest(r.Context(), ev, ds)
@@ -317,15 +316,17 @@ func (h *Handler) validate(src *Source, ev *webhook.Event) (status int, title, r
 	return 0, "", ""
 }
 
+// bodyKey is the dedup key of a provider that sends no delivery id.
+func bodyKey(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
 // quarantine stores an authentic-but-invalid request durably, then answers
 // the validation failure. If it cannot be stored the answer is 503, so the
 // provider retries and nothing authentic is lost.
 func (h *Handler) quarantine(w http.ResponseWriter, r *http.Request, ev *webhook.Event, status int, title, reason string) {
 	ev.ID = webhook.NewID("qtn_", ev.ReceivedAt)
-	if ev.DedupKey == "" {
-		sum := sha256.Sum256(ev.Body)
-		ev.DedupKey = "sha256:" + hex.EncodeToString(sum[:])
-	}
 	if err := h.store.Quarantine(r.Context(), ev, title+": "+reason); err != nil {
 		h.log.Error("quarantine not stored", "source", ev.Source, "size", len(ev.Body), "error", err.Error())
 		w.Header().Set("Retry-After", "5")
