@@ -824,76 +824,49 @@ func TestLookups(t *testing.T) {
 // (URL-bound schemes), basic_auth and token, and the tolerance default.
 func TestParseSourceAuth(t *testing.T) {
 	opts := Options{} // provider names are verify's business here
-	src := func(lines ...string) string {
-		return doc(append([]string{"sources:", "  - name: s"}, lines...)...)
-	}
-	ok := []struct {
-		name string
-		yaml string
-		want Source
-	}{
-		{"twilio", src("    provider: twilio", "    secrets: [t]", "    notification_url: https://hooks.example.com/ingest/s?x=1"),
+	ok := []sourceOK{
+		{"twilio", oneSource("    provider: twilio", "    secrets: [t]", "    notification_url: https://hooks.example.com/ingest/s?x=1"),
 			Source{Name: "s", Provider: "twilio", Secrets: []string{"t"}, NotificationURL: "https://hooks.example.com/ingest/s?x=1"}},
-		{"basic", src("    provider: basic", "    basic_auth: {username: u, password: p}"),
+		{"basic", oneSource("    provider: basic", "    basic_auth: {username: u, password: p}"),
 			Source{Name: "s", Provider: "basic", BasicAuth: &BasicAuth{Username: "u", Password: "p"}}},
-		{"token", src("    provider: token", "    secrets: [a, b]", "    token: {header: Authorization, prefix: 'Bearer '}"),
+		{"token", oneSource("    provider: token", "    secrets: [a, b]", "    token: {header: Authorization, prefix: 'Bearer '}"),
 			Source{Name: "s", Provider: "token", Secrets: []string{"a", "b"}, Token: &HeaderToken{Header: "Authorization", Prefix: "Bearer "}}},
-		{"tolerance absent stays zero", src("    provider: recharge", "    secrets: [r]"),
+		{"tolerance absent stays zero", oneSource("    provider: recharge", "    secrets: [r]"),
 			Source{Name: "s", Provider: "recharge", Secrets: []string{"r"}}},
-		{"tolerance set", src("    provider: recharge", "    secrets: [r]", "    tolerance: 1h"),
+		{"tolerance set", oneSource("    provider: recharge", "    secrets: [r]", "    tolerance: 1h"),
 			Source{Name: "s", Provider: "recharge", Secrets: []string{"r"}, Tolerance: Duration(time.Hour)}},
 	}
-	for _, tt := range ok {
-		cfg, err := Parse([]byte(tt.yaml), nil, opts)
-		if err != nil {
-			t.Errorf("%s: %v", tt.name, err)
-			continue
-		}
-		if got := cfg.Sources[0]; !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("%s: got %+v, want %+v", tt.name, got, tt.want)
-		}
-	}
-
-	bad := []struct {
-		name string
-		yaml string
-		want string
-	}{
-		{"url required", src("    provider: mandrill", "    secrets: [k]"),
+	bad := []sourceBad{
+		{"url required", oneSource("    provider: mandrill", "    secrets: [k]"),
 			"config line 2: sources[0].notification_url: is required for provider mandrill"},
-		{"url on another provider", src("    provider: shopify", "    secrets: [k]", "    notification_url: https://a.example/x"),
+		{"url on another provider", oneSource("    provider: shopify", "    secrets: [k]", "    notification_url: https://a.example/x"),
 			"config line 5: sources[0].notification_url: is only used by providers"},
-		{"url relative", src("    provider: twilio", "    secrets: [k]", "    notification_url: /ingest/s"),
+		{"url relative", oneSource("    provider: twilio", "    secrets: [k]", "    notification_url: /ingest/s"),
 			"config line 5: sources[0].notification_url: must be an absolute http:// or https:// URL"},
-		{"url with fragment", src("    provider: twilio", "    secrets: [k]", "    notification_url: 'https://a.example/x#rc=2'"),
+		{"url with fragment", oneSource("    provider: twilio", "    secrets: [k]", "    notification_url: 'https://a.example/x#rc=2'"),
 			"config line 5: sources[0].notification_url: must not contain a fragment"},
-		{"basic required", src("    provider: basic"),
+		{"basic required", oneSource("    provider: basic"),
 			"config line 2: sources[0].basic_auth: is required for provider basic"},
-		{"basic secrets", src("    provider: basic", "    secrets: [x]", "    basic_auth: {username: u, password: p}"),
+		{"basic secrets", oneSource("    provider: basic", "    secrets: [x]", "    basic_auth: {username: u, password: p}"),
 			"config line 4: sources[0].secrets: must be empty for provider basic"},
-		{"basic fields", src("    provider: basic", "    basic_auth: {username: 'a:b'}"),
+		{"basic fields", oneSource("    provider: basic", "    basic_auth: {username: 'a:b'}"),
 			"sources[0].basic_auth.username: must not contain a colon"},
-		{"basic password", src("    provider: basic", "    basic_auth: {username: u}"),
+		{"basic password", oneSource("    provider: basic", "    basic_auth: {username: u}"),
 			"sources[0].basic_auth.password: is required"},
-		{"basic on another provider", src("    provider: shopify", "    secrets: [k]", "    basic_auth: {username: u, password: p}"),
+		{"basic on another provider", oneSource("    provider: shopify", "    secrets: [k]", "    basic_auth: {username: u, password: p}"),
 			"config line 5: sources[0].basic_auth: is only used by providers"},
-		{"token required", src("    provider: token", "    secrets: [k]"),
+		{"token required", oneSource("    provider: token", "    secrets: [k]"),
 			"config line 2: sources[0].token: is required for provider token"},
-		{"token header", src("    provider: token", "    secrets: [k]", "    token: {prefix: x}"),
+		{"token header", oneSource("    provider: token", "    secrets: [k]", "    token: {prefix: x}"),
 			"sources[0].token.header: is required"},
-		{"token bad header", src("    provider: token", "    secrets: [k]", "    token: {header: 'X Token'}"),
+		{"token bad header", oneSource("    provider: token", "    secrets: [k]", "    token: {header: 'X Token'}"),
 			`sources[0].token.header: invalid header name "X Token"`},
-		{"token secrets", src("    provider: token", "    token: {header: X-Token}"),
+		{"token secrets", oneSource("    provider: token", "    token: {header: X-Token}"),
 			"sources[0].secrets: at least one secret is required for provider \"token\""},
-		{"token on another provider", src("    provider: shopify", "    secrets: [k]", "    token: {header: X-Token}"),
+		{"token on another provider", oneSource("    provider: shopify", "    secrets: [k]", "    token: {header: X-Token}"),
 			"config line 5: sources[0].token: is only used by provider token"},
-		{"explicit zero tolerance", src("    provider: recharge", "    secrets: [r]", "    tolerance: 0s"),
+		{"explicit zero tolerance", oneSource("    provider: recharge", "    secrets: [r]", "    tolerance: 0s"),
 			"config line 5: sources[0].tolerance: must be greater than zero, got 0s"},
 	}
-	for _, tt := range bad {
-		_, err := Parse([]byte(tt.yaml), nil, opts)
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s: %v, want an error containing %q", tt.name, err, tt.want)
-		}
-	}
+	checkSources(t, nil, opts, "", ok, bad)
 }
