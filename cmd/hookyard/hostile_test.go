@@ -18,7 +18,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
 )
 
 // signedRequest builds a Shopify-signed POST of body.
