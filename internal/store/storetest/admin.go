@@ -34,6 +34,7 @@ func RunAdmin(t *testing.T, open Opener) {
 		{"AuditChain", testAuditChain},
 		{"AuditListFilters", testAuditListFilters},
 		{"AuditConcurrentAppends", testAuditConcurrent},
+		{"EventListSearch", testEventListSearch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -274,5 +275,66 @@ func testAuditConcurrent(t *testing.T, s AdminStore) {
 	}
 	if got, err := verifyAll(t, s); err != nil || got != n {
 		t.Fatalf("verify after concurrent appends = %d, %v; want %d, nil", got, err, n)
+	}
+}
+
+// testEventListSearch covers the admin API's event search: by a provider's
+// id (event id exactly, dedup key by prefix) and by delivery state.
+func testEventListSearch(t *testing.T, s AdminStore) {
+	ctx := context.Background()
+	a := event("stripe", "evt_1Pabc", t0)
+	b := event("stripe", "evt_1Pabd", t0.Add(time.Second))
+	c := event("github", "0f3c-guid", t0.Add(2*time.Second))
+	mustIngest(t, s, a, route("oms", webhook.PriorityNormal), route("crm", webhook.PriorityNormal))
+	mustIngest(t, s, b, route("oms", webhook.PriorityNormal))
+	mustIngest(t, s, c, route("crm", webhook.PriorityNormal))
+	// a's crm delivery dies; everything else stays pending.
+	cs := claim(t, s, "crm", 10, t0.Add(time.Hour))
+	for _, cl := range cs {
+		if cl.Delivery.EventID == a.ID {
+			if err := s.DeliveryDead(ctx, cl.Delivery.ID, cl.Delivery.LeaseToken, attempt(1, 400, webhook.ClassHTTP4xx)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ids := func(f store.EventFilter) string {
+		t.Helper()
+		es, _, err := s.EventList(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range es {
+			switch e.ID {
+			case a.ID:
+				out = append(out, "a")
+			case b.ID:
+				out = append(out, "b")
+			case c.ID:
+				out = append(out, "c")
+			}
+		}
+		return fmt.Sprint(out)
+	}
+	for _, tc := range []struct {
+		name string
+		f    store.EventFilter
+		want string
+	}{
+		{"dedup key prefix", store.EventFilter{Query: "evt_1Pab"}, "[b a]"},
+		{"whole dedup key", store.EventFilter{Query: "evt_1Pabc"}, "[a]"},
+		{"event id", store.EventFilter{Query: c.ID}, "[c]"},
+		{"no match", store.EventFilter{Query: "evt_2"}, "[]"},
+		{"a prefix is not a substring", store.EventFilter{Query: "Pabc"}, "[]"},
+		{"dead", store.EventFilter{States: []webhook.State{webhook.StateDead}}, "[a]"},
+		{"in flight", store.EventFilter{States: []webhook.State{webhook.StateInFlight}}, "[c]"},
+		{"pending", store.EventFilter{States: []webhook.State{webhook.StatePending}}, "[b a]"},
+		{"dead or in flight", store.EventFilter{States: []webhook.State{webhook.StateDead, webhook.StateInFlight}}, "[c a]"},
+		{"state and query", store.EventFilter{Query: "evt_1Pab", States: []webhook.State{webhook.StateDead}}, "[a]"},
+		{"state and source", store.EventFilter{Source: "github", States: []webhook.State{webhook.StateDead}}, "[]"},
+	} {
+		if got := ids(tc.f); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
 	}
 }

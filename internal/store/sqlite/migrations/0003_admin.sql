@@ -28,3 +28,7 @@ CREATE TABLE audit_log (
     hash       TEXT NOT NULL
 );
 CREATE INDEX audit_log_actor ON audit_log (actor, seq);
+
+-- Event search by a provider's id (GET /api/v1/events?q=): prefix ranges on
+-- the dedup key, which is the provider's delivery id.
+CREATE INDEX events_dedup_key ON events (dedup_key);
