@@ -135,10 +135,10 @@ type EventFilter struct {
 	Query string
 	// States keeps events with at least one delivery in one of the states.
 	States []webhook.State
-	Since    time.Time
-	Until    time.Time
-	Cursor   string
-	Limit    int // default 50, at most 1000
+	Since  time.Time
+	Until  time.Time
+	Cursor string
+	Limit  int // default 50, at most 1000
 }
 
 // QueueStat is one destination's queue at a moment.
