@@ -187,7 +187,7 @@ func TestAuditLog(t *testing.T) {
 	if resp.StatusCode != 200 || resp.Header.Get("X-Request-Id") != "proxy-req-42" {
 		t.Fatalf("replay = %d, request id %q", resp.StatusCode, resp.Header.Get("X-Request-Id"))
 	}
-	f.do(t, "POST", "/api/v1/deliveries/"+s.binCRM+"/replay", viewerToken, "")   // denied
+	f.do(t, "POST", "/api/v1/deliveries/"+s.binCRM+"/replay", viewerToken, "")    // denied
 	f.do(t, "POST", "/api/v1/deliveries/"+s.shopOMS+"/replay", operatorToken, "") // conflict: pending
 	f.do(t, "POST", "/api/v1/deliveries/"+s.stripeOMS+"/cancel", adminToken, "")
 	f.do(t, "POST", "/api/v1/dlq/replay", operatorToken, `{"all":true,"dry_run":true}`)

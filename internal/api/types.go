@@ -57,8 +57,8 @@ type Event struct {
 	// BodyMasked is set when PII paths were masked in Body for the
 	// caller's role, or the body was withheld (Body absent) because it is
 	// not JSON and so cannot be masked by path.
-	BodyMasked bool `json:"body_masked,omitempty"`
-	Deliveries   []Delivery      `json:"deliveries,omitempty"`
+	BodyMasked bool       `json:"body_masked,omitempty"`
+	Deliveries []Delivery `json:"deliveries,omitempty"`
 }
 
 // RawBody returns the event body as bytes. A JSON body comes back compacted:
@@ -164,10 +164,10 @@ type EventQuery struct {
 	Q string
 	// States keeps events with a delivery in one of these states.
 	States []string
-	Since    time.Time // received at or after
-	Until    time.Time // received before
-	Cursor   string
-	Limit    int // 1–1000; default 50
+	Since  time.Time // received at or after
+	Until  time.Time // received before
+	Cursor string
+	Limit  int // 1–1000; default 50
 }
 
 func (q EventQuery) values() url.Values {
