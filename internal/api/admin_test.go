@@ -15,7 +15,7 @@ import (
 )
 
 // createToken creates a stored token with role through the API, as admin.
-func (f *fixture) createToken(t *testing.T, role string) api.CreatedToken {
+func (f *fixture) createToken(t testing.TB, role string) api.CreatedToken {
 	t.Helper()
 	f.mu.Lock()
 	f.seq++

@@ -78,10 +78,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func setup(t *testing.T) *fixture { return setupWith(t, nil) }
+func setup(t testing.TB) *fixture { return setupWith(t, nil) }
 
 // setupWith is setup with the API's config adjusted by opt.
-func setupWith(t *testing.T, opt func(*api.Config)) *fixture {
+func setupWith(t testing.TB, opt func(*api.Config)) *fixture {
 	t.Helper()
 	f := &fixture{dbPath: filepath.Join(t.TempDir(), "hookyard.db"), logs: &syncBuffer{}, now: t0}
 	now := func() time.Time {
