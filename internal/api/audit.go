@@ -36,6 +36,14 @@ func noteAudit(r *http.Request, target, detail string, read bool) {
 	n.record = n.record || read
 }
 
+// notMutation marks r's POST as a read (a preview): recorded only if a
+// later noteAudit asks for it.
+func notMutation(r *http.Request) {
+	if n, _ := r.Context().Value(auditKey{}).(*auditNote); n != nil {
+		n.record = false
+	}
+}
+
 // statusWriter remembers the status a handler answered.
 type statusWriter struct {
 	http.ResponseWriter

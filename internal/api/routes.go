@@ -7,6 +7,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -57,6 +58,8 @@ type Config struct {
 	Wake func()
 	// Alerts, if set, serves GET /api/v1/alerts and /api/v1/slos.
 	Alerts AlertSource
+	// Routes, if set, serves GET /api/v1/routes and route previews.
+	Routes RouteTable
 }
 
 // New returns the admin API handler. It serves paths under /api/, so mount
@@ -75,7 +78,7 @@ type endpoint struct {
 
 func newHandler(cfg Config) (http.Handler, *server) {
 	s := &server{store: replayWaker{cfg.Store, cfg.Wake}, log: cfg.Logger, now: cfg.Now,
-		alerts: cfg.Alerts, tokens: cfg.TokenStore, audit: cfg.AuditLog, pii: parsePIIPaths(cfg.PIIPaths)}
+		alerts: cfg.Alerts, routes: cfg.Routes, tokens: cfg.TokenStore, audit: cfg.AuditLog, pii: parsePIIPaths(cfg.PIIPaths)}
 	if s.tokens == nil {
 		s.tokens, _ = cfg.Store.(store.Tokens)
 	}
@@ -117,6 +120,9 @@ func newHandler(cfg Config) (http.Handler, *server) {
 	handle("GET /api/v1/alerts", roleViewer, s.alertList)
 	handle("GET /api/v1/slos", roleViewer, s.sloList)
 
+	handle("GET /api/v1/routes", roleViewer, s.routeList)
+	handle("POST /api/v1/routes/{name}/preview", roleViewer, s.routePreview)
+
 	handle("GET /api/v1/tokens", roleAdmin, s.tokenList)
 	handle("POST /api/v1/tokens", roleAdmin, s.tokenCreate)
 	handle("DELETE /api/v1/tokens/{id}", roleAdmin, s.tokenRevoke)
@@ -152,6 +158,7 @@ type server struct {
 	now   func() time.Time
 	// alerts is optional (nil: the alert endpoints answer 404).
 	alerts AlertSource
+	routes RouteTable   // nil: the route endpoints answer 404
 	tokens store.Tokens // nil: the token endpoints answer 404
 	audit  store.Audit  // nil: nothing is recorded
 	pii    piiPaths
@@ -176,7 +183,7 @@ func (s *server) route(min role, h handlerFunc) http.Handler {
 			s.deny(w, r, err)
 			return
 		}
-		note := &auditNote{target: r.PathValue("id"), record: r.Method != http.MethodGet && r.Method != http.MethodHead}
+		note := &auditNote{target: cmp.Or(r.PathValue("id"), r.PathValue("name")), record: r.Method != http.MethodGet && r.Method != http.MethodHead}
 		sw := &statusWriter{ResponseWriter: w}
 		if err := authorize(caller, min, r); err != nil {
 			s.deny(sw, r, err)
