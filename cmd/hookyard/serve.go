@@ -150,7 +150,8 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	storedTokens, _ := st.(store.Tokens)
 	auth := api.NewAuthenticator(cfg.Admin.Tokens, storedTokens, nil)
 	adm.Handle("/api/", api.New(api.Config{Store: st, Auth: auth, PIIPaths: cfg.Admin.PIIPaths,
-		Logger: logger, Wake: s.engine.WakeAll, Alerts: alerts.api(), Routes: routes}))
+		Logger: logger, Wake: s.engine.WakeAll, Alerts: alerts.api(), Routes: routes,
+		Destinations: destNames}))
 	adm.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
 	s.health(adm)
 	if profile {

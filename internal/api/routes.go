@@ -31,6 +31,7 @@ type Store interface {
 	DeliveryReplay(ctx context.Context, ids []string, now time.Time) (int, error)
 	DeliveryCancel(ctx context.Context, ids []string, now time.Time) (int, error)
 	QuarantineList(ctx context.Context, f store.QuarantineFilter) ([]webhook.Quarantined, string, error)
+	QueueStats(ctx context.Context, now time.Time) ([]store.QueueStat, error)
 }
 
 // Config wires the admin API. Store is required.
@@ -60,6 +61,9 @@ type Config struct {
 	Alerts AlertSource
 	// Routes, if set, serves GET /api/v1/routes and route previews.
 	Routes RouteTable
+	// Destinations names the configured destinations, so idle ones are
+	// listed by GET /api/v1/destinations too.
+	Destinations []string
 }
 
 // New returns the admin API handler. It serves paths under /api/, so mount
@@ -78,7 +82,7 @@ type endpoint struct {
 
 func newHandler(cfg Config) (http.Handler, *server) {
 	s := &server{store: replayWaker{cfg.Store, cfg.Wake}, log: cfg.Logger, now: cfg.Now,
-		alerts: cfg.Alerts, routes: cfg.Routes, tokens: cfg.TokenStore, audit: cfg.AuditLog, pii: parsePIIPaths(cfg.PIIPaths)}
+		alerts: cfg.Alerts, routes: cfg.Routes, destinations: cfg.Destinations, tokens: cfg.TokenStore, audit: cfg.AuditLog, pii: parsePIIPaths(cfg.PIIPaths)}
 	if s.tokens == nil {
 		s.tokens, _ = cfg.Store.(store.Tokens)
 	}
@@ -116,6 +120,8 @@ func newHandler(cfg Config) (http.Handler, *server) {
 	handle("POST /api/v1/dlq/replay", roleOperator, s.dlqReplay)
 
 	handle("GET /api/v1/quarantine", roleViewer, s.quarantineList)
+
+	handle("GET /api/v1/destinations", roleViewer, s.destinationList)
 
 	handle("GET /api/v1/alerts", roleViewer, s.alertList)
 	handle("GET /api/v1/slos", roleViewer, s.sloList)
@@ -157,11 +163,12 @@ type server struct {
 	log   *slog.Logger
 	now   func() time.Time
 	// alerts is optional (nil: the alert endpoints answer 404).
-	alerts AlertSource
-	routes RouteTable   // nil: the route endpoints answer 404
-	tokens store.Tokens // nil: the token endpoints answer 404
-	audit  store.Audit  // nil: nothing is recorded
-	pii    piiPaths
+	alerts       AlertSource
+	routes       RouteTable // nil: the route endpoints answer 404
+	destinations []string
+	tokens       store.Tokens // nil: the token endpoints answer 404
+	audit        store.Audit  // nil: nothing is recorded
+	pii          piiPaths
 	// endpoints lists every route registered, for the OpenAPI sync test.
 	endpoints []endpoint
 }

@@ -3,8 +3,10 @@ package api_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookyard/hookyard/internal/api"
 	"github.com/hookyard/hookyard/internal/route"
@@ -85,5 +87,22 @@ func TestRoutePreview(t *testing.T) {
 		if status, _, body := f.do(t, "POST", tc.path, adminToken, tc.body); status != tc.status {
 			t.Errorf("POST %s %s = %d %s, want %d", tc.path, tc.body, status, body, tc.status)
 		}
+	}
+}
+
+func TestDestinations(t *testing.T) {
+	f := setupWith(t, func(c *api.Config) { c.Destinations = []string{"oms", "idle", "crm"} })
+	f.seed(t) // oms: 2 pending, due since 11:00:01 and 11:00:02; crm: 2 dead
+	l, err := f.client(viewerToken).Destinations(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []api.DestinationStatus{
+		{Name: "crm", Dead: 2},
+		{Name: "idle"},
+		{Name: "oms", Due: 2, OldestDue: t0.Add(-time.Hour + time.Second), OldestDueAgeSeconds: 3599},
+	}
+	if fmt.Sprint(l.Destinations) != fmt.Sprint(want) {
+		t.Fatalf("destinations:\n got %+v\nwant %+v", l.Destinations, want)
 	}
 }
