@@ -139,9 +139,10 @@ func resolve(t *testing.T, doc map[string]any, v map[string]any) map[string]any 
 	return cur.(map[string]any)
 }
 
-// TestOpenAPIRolesEnforced sends every documented operation, over HTTP to
-// the real handler on real SQLite, with the documented role (never 401 or
-// 403) and with the role just below it (403).
+// TestOpenAPIRolesEnforced is the generated route × role test: it sends
+// every documented operation, over HTTP to the real handler on real
+// SQLite, without a token and with a forged one (401), with the documented
+// role (never 401, 403 or 5xx) and with the role just below it (403).
 func TestOpenAPIRolesEnforced(t *testing.T) {
 	_, ops := openAPIOps(t)
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "hookyard.db"), sqlite.Config{})
@@ -170,13 +171,24 @@ func TestOpenAPIRolesEnforced(t *testing.T) {
 				body = strings.NewReader("")
 			}
 			req, _ := http.NewRequest(method, srv.URL+path, body)
-			req.Header.Set("Authorization", "Bearer "+tokens[r])
+			switch r {
+			case "anonymous":
+			case "forged":
+				req.Header.Set("Authorization", "Bearer hyt_0123456789abcdef_"+strings.Repeat("A", 43))
+			default:
+				req.Header.Set("Authorization", "Bearer "+tokens[r])
+			}
 			resp, err := srv.Client().Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			resp.Body.Close()
 			return resp.StatusCode
+		}
+		for _, r := range []string{"anonymous", "forged"} {
+			if got := send(r); got != http.StatusUnauthorized {
+				t.Errorf("%s as %s = %d, want 401", key, r, got)
+			}
 		}
 		if got := send(role); got == http.StatusUnauthorized || got == http.StatusForbidden || got >= 500 {
 			t.Errorf("%s as %s (documented) = %d", key, role, got)
