@@ -95,13 +95,13 @@ func (s *server) tokenCreate(w http.ResponseWriter, r *http.Request, caller who)
 	now := s.now().UTC()
 	t := store.Token{ID: id, Name: req.Name, Role: req.Role, Digest: digest(tok), CreatedAt: now,
 		CreatedBy: caller.name, ExpiresAt: now.Add(ttl)}
-	noteAudit(r, id, fmt.Sprintf("name=%s role=%s expires_at=%s", t.Name, t.Role, t.ExpiresAt.Format(time.RFC3339)), false)
 	if err := s.tokens.TokenCreate(r.Context(), t); err != nil {
 		if errors.Is(err, store.ErrTokenNameTaken) {
 			return fmt.Errorf("%w: a token named %q exists (names of revoked tokens stay taken)", errConflict, req.Name)
 		}
 		return err
 	}
+	noteAudit(r, id, fmt.Sprintf("name=%s role=%s expires_at=%s", t.Name, t.Role, t.ExpiresAt.Format(time.RFC3339)), false)
 	s.log.Info("admin token created", "token_id", id, "token_name", t.Name, "role", t.Role, "by", caller.name)
 	return writeJSON(w, http.StatusCreated, CreatedToken{TokenInfo: tokenInfo(&t, now), Token: tok})
 }
