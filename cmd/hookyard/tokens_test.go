@@ -133,3 +133,22 @@ func TestTokensAndAuditCLI(t *testing.T) {
 		}
 	}
 }
+
+func TestEventsSearchCLI(t *testing.T) {
+	a := newAdminAPI(t)
+	first := a.event(t, "shop", `{}`, "oms")  // dedup key wh-1
+	second := a.event(t, "shop", `{}`, "crm") // wh-2
+	a.event(t, "shop", `{}`, "oms")           // wh-3
+	a.kill(t, "crm")
+	out, err := a.cli(t, "events", "list", "--q", "wh-1")
+	if err != nil || !strings.Contains(out, first) || strings.Count(out, "\n") != 2 {
+		t.Errorf("events list --q wh-1:\n%s (%v)", out, err)
+	}
+	out, err = a.cli(t, "events", "list", "--state", "dead")
+	if err != nil || !strings.Contains(out, second) || strings.Count(out, "\n") != 2 {
+		t.Errorf("events list --state dead:\n%s (%v)", out, err)
+	}
+	if _, err := a.cli(t, "events", "list", "--state", "zombie"); err == nil || !strings.Contains(err.Error(), "state") {
+		t.Errorf("--state zombie: %v", err)
+	}
+}
