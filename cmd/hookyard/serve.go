@@ -153,8 +153,13 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	pub.Handle("POST /ingest/{source}", ing)
 	s.health(pub)
 	adm := http.NewServeMux()
-	adm.Handle("/api/", api.New(api.Config{Store: st, Tokens: cfg.Admin.Tokens, Logger: logger, Wake: s.engine.WakeAll,
-		Alerts: alerts.api()}))
+	// One authenticator for everything on the admin listener: config tokens
+	// and the ones created through the API.
+	storedTokens, _ := st.(store.Tokens)
+	auth := api.NewAuthenticator(cfg.Admin.Tokens, storedTokens, nil)
+	adm.Handle("/api/", api.New(api.Config{Store: st, Auth: auth, PIIPaths: cfg.Admin.PIIPaths,
+		Logger: logger, Wake: s.engine.WakeAll, Alerts: alerts.api(), Routes: routes,
+		Destinations: destNames}))
 	adm.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
 	s.health(adm)
 	if profile {

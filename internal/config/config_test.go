@@ -97,6 +97,7 @@ admin:
     - name: ro
       token: viewer-token-0123456789
       role: viewer
+  pii_paths: [customer.email, "*.phone"]
 sources:
   - name: shop
     provider: shopify
@@ -165,7 +166,7 @@ func fullWant() *Config {
 		Admin: Admin{Tokens: []Token{
 			{Name: "ops", Token: "admin-token-0123456789", Role: "operator"},
 			{Name: "ro", Token: "viewer-token-0123456789", Role: "viewer"},
-		}},
+		}, PIIPaths: []string{"customer.email", "*.phone"}},
 		Sources: []Source{
 			{Name: "shop", Provider: "shopify", Secrets: []string{"shpss_abc", "old-secret"}},
 			{
@@ -538,6 +539,14 @@ func TestParseErrors(t *testing.T) {
 				`config line 5: admin.tokens[0].role: unknown role "root" (want one of admin, operator, viewer)`,
 			},
 			notWant: []string{"short\""},
+		},
+		{
+			name: "pii path with an empty segment",
+			yaml: doc("admin:", "  pii_paths:", "    - customer.email", "    - customer..phone", `    - " name"`),
+			want: []string{
+				`config line 4: admin.pii_paths[1]: "customer..phone": want dot-separated keys (customer.email, items.card, *.ssn), with no empty key or whitespace`,
+				`config line 5: admin.pii_paths[2]: " name": want dot-separated keys`,
+			},
 		},
 		{
 			name: "token role missing",

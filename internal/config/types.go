@@ -64,6 +64,9 @@ type Storage struct {
 // Admin configures the admin API.
 type Admin struct {
 	Tokens []Token `yaml:"tokens"`
+	// PIIPaths are JSON paths in event bodies ("customer.email", "*.ssn")
+	// that the admin API masks for roles below admin.
+	PIIPaths []string `yaml:"pii_paths"`
 }
 
 // Token is a static admin API bearer token.
