@@ -48,7 +48,7 @@ func pgSchema(t *testing.T, prefix string) (string, *pgx.Conn) {
 	t.Helper()
 	base := os.Getenv("HOOKYARD_TEST_POSTGRES_URL")
 	if base == "" {
-		t.Skip("HOOKYARD_TEST_POSTGRES_URL not set: skipping a PostgreSQL fault test")
+		t.Skip("HOOKYARD_TEST_POSTGRES_URL not set: skipping a PostgreSQL test")
 	}
 	ctx := context.Background()
 	schema := fmt.Sprintf("%s_%d", prefix, time.Now().UnixNano())
