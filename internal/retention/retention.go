@@ -114,7 +114,7 @@ func (j *Job) Once(ctx context.Context) (store.RetentionResult, error) {
 		if res.Next != "" {
 			p.After = res.Next
 		}
-		if res.Events < p.Limit && res.Quarantined < p.Limit {
+		if res.Examined < p.Limit && res.Quarantined < p.Limit {
 			break
 		}
 		select {

@@ -11,22 +11,17 @@ import (
 
 var _ store.Retention = (*Store)(nil)
 
-// retentionCandidates finds finished events received before a bound, in
-// id order (ids are time-ordered, so the primary key is the age index). An
-// event's deliveries are the primary-key range of its id: "any live
-// delivery?" is one short index probe per event. $2 is the dead-letter
-// bound: an event at or after it keeps its dead deliveries (and so
-// itself); "" keeps every dead delivery.
-const retentionCandidates = `SELECT e.id FROM events e
-	WHERE e.id > $1 AND e.id < $3 AND NOT EXISTS (
-		SELECT 1 FROM deliveries d
-		WHERE d.id >= ('dlv_' || substr(e.id, 5) || '.') COLLATE "C"
-		  AND d.id < ('dlv_' || substr(e.id, 5) || '/') COLLATE "C"
-		  AND (d.state IN ('pending', 'inflight') OR (d.state = 'dead' AND e.id >= $2)))
-	ORDER BY e.id LIMIT $4`
+// Retention examines old events in two plain steps rather than one
+// "events with no live delivery" anti-join: on a table of a million
+// events the planner answered that anti-join by materializing every live
+// and dead delivery and filtering each event against all of them (3.7 s
+// for one batch of 500, see docs/SCALING.md). Here the first statement
+// is a range scan of the events' primary key (ids are time-ordered, so
+// it is the age index) and the second probes each event's delivery-id
+// range in the deliveries' primary key.
 
-// retentionLock locks the deliveries of the candidate events: a replay or
-// cancel that raced the candidate query either committed first (and is
+// retentionLock reads and locks the deliveries of the candidate events: a
+// replay or cancel that raced this batch either committed first (and is
 // seen here, keeping its event) or waits and then finds nothing.
 const retentionLock = `SELECT r.eid, d.id, d.state FROM unnest($1::text[], $2::text[], $3::text[]) AS r(eid, lo, hi)
 	JOIN deliveries d ON d.id >= r.lo COLLATE "C" AND d.id < r.hi COLLATE "C"
@@ -43,7 +38,8 @@ func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (s
 	var res store.RetentionResult
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		res = store.RetentionResult{}
-		rows, err := tx.Query(ctx, retentionCandidates, p.After, dead, before, limit)
+		rows, err := tx.Query(ctx, `SELECT id FROM events WHERE id > $1 AND id < $2 ORDER BY id LIMIT $3`,
+			text(p.After), before, limit)
 		if err != nil {
 			return err
 		}
@@ -51,7 +47,9 @@ func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (s
 		if err != nil {
 			return err
 		}
+		res.Examined = len(ids)
 		if len(ids) > 0 {
+			res.Next = ids[len(ids)-1]
 			los, his := make([]string, len(ids)), make([]string, len(ids))
 			for i, id := range ids {
 				los[i], his[i] = store.DeliveryIDRange(id)
@@ -65,8 +63,7 @@ func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (s
 			var dels []del
 			var eid, did, state string
 			_, err = pgx.ForEachRow(rows, []any{&eid, &did, &state}, func() error {
-				live := state == string(webhook.StatePending) || state == string(webhook.StateInFlight)
-				if live || (state == string(webhook.StateDead) && (dead == "" || eid >= dead)) {
+				if store.RetentionKeeps(webhook.State(state), eid, dead) {
 					keep[eid] = true
 				}
 				dels = append(dels, del{eid, did})
@@ -99,7 +96,6 @@ func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (s
 				return err
 			}
 			res.Events = int(tag.RowsAffected())
-			res.Next = ids[len(ids)-1]
 		}
 		tag, err := tx.Exec(ctx, `DELETE FROM quarantine WHERE id IN (
 			SELECT id FROM quarantine WHERE id < $1 ORDER BY id LIMIT $2)`,

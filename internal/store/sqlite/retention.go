@@ -10,21 +10,12 @@ import (
 
 var _ store.Retention = (*Store)(nil)
 
-// retentionCandidates finds finished events received before a bound, in
-// id order. An event's deliveries are the primary-key range of its id, so
-// "any live delivery?" is one short index probe per event. ?2 is the
-// dead-letter bound: an event at or after it keeps its dead deliveries
-// (and so itself); "" keeps every dead delivery.
-const retentionCandidates = `SELECT e.id FROM events e
-	WHERE e.id > ?1 AND e.id < ?3 AND NOT EXISTS (
-		SELECT 1 FROM deliveries d
-		WHERE d.id >= 'dlv_' || substr(e.id, 5) || '.' AND d.id < 'dlv_' || substr(e.id, 5) || '/'
-		  AND (d.state IN ('pending', 'inflight') OR (d.state = 'dead' AND e.id >= ?2)))
-	ORDER BY e.id LIMIT ?4`
-
 // RetentionDelete implements store.Retention. It runs as one operation of
 // the writer, so no claim, replay or outcome interleaves with it, and a
-// batch is small enough not to hold ingest back for long.
+// batch is small enough not to hold ingest back for long. Old events come
+// from a range scan of the primary key (ids are time-ordered); each
+// event's deliveries are its delivery-id range in the deliveries' primary
+// key.
 func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (store.RetentionResult, error) {
 	limit := store.RetentionLimit(p.Limit)
 	before := webhook.NewIDBound("evt_", p.Before, false)
@@ -36,25 +27,24 @@ func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (s
 	var res store.RetentionResult
 	err := s.write(ctx, 64*limit, func(ctx context.Context) error {
 		res = store.RetentionResult{}
-		rows, err := s.w.QueryContext(ctx, retentionCandidates, p.After, dead, before, limit)
+		ids, err := s.column(ctx, `SELECT id FROM events WHERE id > ? AND id < ? ORDER BY id LIMIT ?`, p.After, before, limit)
 		if err != nil {
 			return err
 		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
+		res.Examined = len(ids)
+	events:
+		for _, id := range ids {
+			res.Next = id
+			lo, hi := store.DeliveryIDRange(id)
+			states, err := s.column(ctx, `SELECT state FROM deliveries WHERE id >= ? AND id < ?`, lo, hi)
+			if err != nil {
 				return err
 			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, id := range ids {
-			lo, hi := store.DeliveryIDRange(id)
+			for _, st := range states {
+				if store.RetentionKeeps(webhook.State(st), id, dead) {
+					continue events
+				}
+			}
 			r, err := s.w.ExecContext(ctx, `DELETE FROM attempts WHERE delivery_id >= ? AND delivery_id < ?`, lo, hi)
 			if err != nil {
 				return err
@@ -70,7 +60,6 @@ func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (s
 				return err
 			}
 			res.Events++
-			res.Next = id
 		}
 		r, err := s.w.ExecContext(ctx, `DELETE FROM quarantine WHERE id IN (
 			SELECT id FROM quarantine WHERE id < ? ORDER BY id LIMIT ?)`, qBefore, limit)
@@ -85,4 +74,23 @@ func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (s
 		return store.RetentionResult{}, fmt.Errorf("sqlite: retention: %w", err)
 	}
 	return res, nil
+}
+
+// column runs a query on the writer connection and returns its one text
+// column.
+func (s *Store) column(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := s.w.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
