@@ -22,10 +22,13 @@ var _ store.Retention = (*Store)(nil)
 
 // retentionLock reads and locks the deliveries of the candidate events: a
 // replay or cancel that raced this batch either committed first (and is
-// seen here, keeping its event) or waits and then finds nothing.
+// seen here, keeping its event) or waits and then finds nothing. LATERAL
+// makes each event one range probe of the primary key: as a plain range
+// join ordered by id, the planner walked the whole deliveries index
+// against every event (146 s for 500 events among a million).
 const retentionLock = `SELECT r.eid, d.id, d.state FROM unnest($1::text[], $2::text[], $3::text[]) AS r(eid, lo, hi)
-	JOIN deliveries d ON d.id >= r.lo COLLATE "C" AND d.id < r.hi COLLATE "C"
-	ORDER BY d.id FOR UPDATE OF d`
+	CROSS JOIN LATERAL (SELECT id, state FROM deliveries
+		WHERE id >= r.lo COLLATE "C" AND id < r.hi COLLATE "C" FOR UPDATE) d`
 
 // RetentionDelete implements store.Retention in one short transaction.
 func (s *Store) RetentionDelete(ctx context.Context, p store.RetentionParams) (store.RetentionResult, error) {
