@@ -18,3 +18,6 @@ func QueueSetting(ctx context.Context, s *Store, name string) (string, error) {
 // RetentionLock is the retention statement that locks candidates'
 // deliveries, for the plan test.
 var RetentionLock = retentionLock
+
+// DeadCountQuery is the queue metrics' dead-letter count, for the plan test.
+const DeadCountQuery = deadCountQuery

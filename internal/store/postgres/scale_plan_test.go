@@ -77,3 +77,41 @@ func TestRetentionLockPlan(t *testing.T) {
 		t.Error("the statement did not return one delivery per event")
 	}
 }
+
+// TestDeadCountPlan checks that the dead-letter count of the queue
+// metrics, run on every scrape, reads only the deliveries_dead index
+// (destination included by migration 0005), not one heap row per dead
+// letter.
+func TestDeadCountPlan(t *testing.T) {
+	dsn := schemaDSN(t)
+	open(t, dsn)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	for _, q := range []string{
+		`INSERT INTO deliveries (id, event_id, destination, route, state, priority, max_attempts, due_at, ready_at, created_at, updated_at)
+			SELECT 'dlv_' || lpad(i::text, 26, '0') || '.0', 'evt_' || lpad(i::text, 26, '0'), 'd' || (i % 3), 'r',
+				CASE WHEN i % 50 = 0 THEN 'dead' ELSE 'succeeded' END, 1, 5, i, i, i, i FROM generate_series(1, 50000) i`,
+		`VACUUM ANALYZE deliveries`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := conn.Query(ctx, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) "+postgres.DeadCountQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := strings.Join(lines, "\n")
+	t.Logf("dead count plan:\n%s", plan)
+	if !strings.Contains(plan, "Index Only Scan using deliveries_dead") || !strings.Contains(plan, "Heap Fetches: 0") {
+		t.Error("the dead-letter count does not read deliveries_dead alone")
+	}
+}
