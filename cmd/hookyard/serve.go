@@ -202,6 +202,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		s.engine.Run(engineCtx)
 	}()
 	alerts.start(engineCtx)
+	retentionDone := startRetention(engineCtx, cfg, st, ld, logger) // retention.go
 	if l, ok := st.(listener); ok {
 		// An empty destination means "notifications may have been missed"
 		// (the listener reconnected): wake every destination.
@@ -235,6 +236,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		stopEngine()
 		<-engineDone
 		alerts.wait()
+		<-retentionDone
 		// 3. The admin API last, so operators can watch the drain.
 		s.admin.Shutdown(sctx)
 		for _, snd := range s.senders {

@@ -138,6 +138,17 @@ func (v *validator) storage() {
 	default:
 		v.errorf("storage.driver", "unknown driver %s (want one of %s)", v.show("storage.driver", s.Driver), strings.Join(drivers, ", "))
 	}
+	r := s.Retention
+	if r.MaxAge < 0 {
+		v.errorf("storage.retention.max_age", "must not be negative (0 keeps everything), got %s", r.MaxAge)
+	}
+	if r.DeadMaxAge < 0 {
+		v.errorf("storage.retention.dead_max_age", "must not be negative (0 keeps dead letters), got %s", r.DeadMaxAge)
+	}
+	v.positive("storage.retention.interval", r.Interval)
+	if r.BatchSize < 1 || r.BatchSize > 10000 {
+		v.errorf("storage.retention.batch_size", "must be between 1 and 10000, got %d", r.BatchSize)
+	}
 }
 
 func (v *validator) admin() {
