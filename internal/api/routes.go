@@ -29,6 +29,7 @@ type Store interface {
 	DeliveryReplay(ctx context.Context, ids []string, now time.Time) (int, error)
 	DeliveryCancel(ctx context.Context, ids []string, now time.Time) (int, error)
 	QuarantineList(ctx context.Context, f store.QuarantineFilter) ([]webhook.Quarantined, string, error)
+	QueueStats(ctx context.Context, now time.Time) ([]store.QueueStat, error)
 }
 
 // Config wires the admin API. Store is required.
@@ -42,13 +43,16 @@ type Config struct {
 	Wake func()
 	// Alerts, if set, serves GET /api/v1/alerts and /api/v1/slos.
 	Alerts AlertSource
+	// Destinations names the configured destinations, so GET
+	// /api/v1/destinations lists idle ones too.
+	Destinations []string
 }
 
 // New returns the admin API handler. It serves paths under /api/, so mount
 // it at "/api/".
 func New(cfg Config) http.Handler {
 	s := &server{store: replayWaker{cfg.Store, cfg.Wake}, auth: newAuthenticator(cfg.Tokens), log: cfg.Logger, now: cfg.Now,
-		alerts: cfg.Alerts}
+		alerts: cfg.Alerts, destinations: cfg.Destinations}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -72,6 +76,8 @@ func New(cfg Config) http.Handler {
 	handle("POST /api/v1/dlq/replay", roleOperator, s.dlqReplay)
 
 	handle("GET /api/v1/quarantine", roleViewer, s.quarantineList)
+
+	handle("GET /api/v1/destinations", roleViewer, s.destinationList)
 
 	handle("GET /api/v1/alerts", roleViewer, s.alertList)
 	handle("GET /api/v1/slos", roleViewer, s.sloList)
@@ -104,6 +110,8 @@ type server struct {
 	now   func() time.Time
 	// alerts is optional (nil: the alert endpoints answer 404).
 	alerts AlertSource
+	// destinations are the configured destination names.
+	destinations []string
 }
 
 // handlerFunc is an endpoint: it writes a success answer or returns an
