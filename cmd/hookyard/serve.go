@@ -18,6 +18,7 @@ import (
 
 	"github.com/hookyard/hookyard/internal/api"
 	"github.com/hookyard/hookyard/internal/config"
+	"github.com/hookyard/hookyard/internal/console"
 	"github.com/hookyard/hookyard/internal/deliver"
 	"github.com/hookyard/hookyard/internal/dest"
 	"github.com/hookyard/hookyard/internal/ingest"
@@ -145,8 +146,14 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	pub.Handle("POST /ingest/{source}", ing)
 	s.health(pub)
 	adm := http.NewServeMux()
-	adm.Handle("/api/", api.New(api.Config{Store: st, Tokens: cfg.Admin.Tokens, Logger: logger, Wake: s.engine.WakeAll,
-		Alerts: alerts.api()}))
+	adminAPI := api.New(api.Config{Store: st, Tokens: cfg.Admin.Tokens, Logger: logger, Wake: s.engine.WakeAll,
+		Alerts: alerts.api(), Destinations: destNames})
+	adm.Handle("/api/", adminAPI)
+	con, err := console.New(console.Config{API: adminAPI, Logger: logger})
+	if err != nil {
+		return fail(err)
+	}
+	adm.Handle("/console/", con)
 	adm.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
 	s.health(adm)
 	if profile {
