@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -25,7 +26,19 @@ import (
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain checks for leaked goroutines after the benchmark store, which
+// lives for the whole run, is closed.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	closePageBench()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 const (
 	adminToken    = "admin-token-0123456789abcdef"
