@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -81,7 +82,12 @@ destinations:
     url: %s/stock
     timeout: 2s
 routes:
-  - {name: shop-to-oms, source: shop, destination: oms}
+  - name: shop-to-oms
+    source: shop
+    destination: oms
+    filter: '.topic == "orders/create"'
+    transform: '{order: .body.id, total: .body.total_price}'
+    shadow: '{order: .body.id, total: (.body.total_price | tonumber)}'
 slos:
   - {name: delivery-success, objective: 99.0%%, window: 28d, destination: oms}
   - {name: e2e-latency, objective: "p95 < 60s", window: 28d, destination: oms}
@@ -379,6 +385,21 @@ func TestConsoleBrowser(t *testing.T) {
 		t.Errorf("after the refused replay the delivery has %d attempts", d.Attempts)
 	}
 
+	// The route playground, loaded with the failed event: every stage.
+	op.open("/console/routes?event=" + failedID)
+	if body := runIn(op, chromedp.Value(chromedp.ID("pbody"))); !strings.Contains(body, "820982911946154501") {
+		t.Fatalf("playground body %q, want the stored event's body", body)
+	}
+	op.clickNav(chromedp.CSS("#run"))
+	if m := op.text("#matched"); m != "matched" {
+		t.Errorf("filter stage shows %q", m)
+	}
+	if out := op.text("#stages"); !strings.Contains(out, `"order": 820982911946154501`) || !strings.Contains(out, `"total"`) ||
+		!strings.Contains(out, "Shadow difference") {
+		t.Errorf("stages: %q", out)
+	}
+	op.screenshot("routes")
+
 	for _, p := range []string{"destinations", "quarantine", "alerts"} {
 		op.open("/console/" + p)
 		op.screenshot(p)
@@ -413,6 +434,13 @@ func TestConsoleBrowserViewer(t *testing.T) {
 	if n := v.count("input[type=checkbox], #replay-selected, #replay-all"); n != 0 {
 		t.Errorf("a viewer's DLQ offers %d replay controls", n)
 	}
+	v.open("/console/routes")
+	if n := v.count("#routes tbody tr"); n != 1 {
+		t.Errorf("a viewer's routes page lists %d routes, want 1", n)
+	}
+	if n := v.count("#run, textarea"); n != 0 {
+		t.Errorf("a viewer sees the preview playground (%d controls)", n)
+	}
 	// Forge the replay form with the viewer's valid CSRF token.
 	forge := fmt.Sprintf(`(() => {
 		const f = document.createElement("form");
@@ -427,5 +455,46 @@ func TestConsoleBrowserViewer(t *testing.T) {
 	}
 	if d := waitState(t, cn.node, evID, webhook.StateDead); d.Attempts != 1 {
 		t.Errorf("after the refused replay the delivery has %d attempts", d.Attempts)
+	}
+}
+
+// TestRoutePreviewAPI runs the configured route on pasted events through
+// POST /api/v1/routes/{name}/preview: every stage, the shadow difference,
+// a filter miss, and the refusals.
+func TestRoutePreviewAPI(t *testing.T) {
+	cn := startConsoleNode(t)
+	ctx := context.Background()
+	rl, err := cn.client.Routes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rl.Routes) != 1 || rl.Routes[0] != (api.RouteInfo{Name: "shop-to-oms", Source: "shop", Provider: "shopify", Destination: "oms"}) {
+		t.Fatalf("routes = %+v", rl.Routes)
+	}
+	res, err := cn.client.PreviewRoute(ctx, "shop-to-oms", api.PreviewRequest{Topic: "orders/create",
+		Body: []byte(`{"id":7,"total_price":"19.99"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Matched || res.Priority != "normal" || string(res.Output) != `{"order":7,"total":"19.99"}` ||
+		string(res.Shadow) != `{"order":7,"total":19.99}` || !strings.Contains(string(res.ShadowDiff), "total") || res.Version == "" {
+		t.Errorf("preview = %+v (output %s, shadow %s, diff %s)", res, res.Output, res.Shadow, res.ShadowDiff)
+	}
+	res, err = cn.client.PreviewRoute(ctx, "shop-to-oms", api.PreviewRequest{Topic: "orders/paid", Body: []byte(`{"id":7}`)})
+	if err != nil || res.Matched {
+		t.Errorf("other topic: matched %v, %v", res.Matched, err)
+	}
+	viewer := &api.Client{BaseURL: cn.admin, Token: consoleViewerToken}
+	if _, err := viewer.PreviewRoute(ctx, "shop-to-oms", api.PreviewRequest{Body: []byte(`{}`)}); !errors.Is(err, webhook.ErrForbidden) {
+		t.Errorf("viewer preview: %v, want 403", err)
+	}
+	if _, err := viewer.Routes(ctx); err != nil {
+		t.Errorf("viewer route list: %v", err)
+	}
+	if _, err := cn.client.PreviewRoute(ctx, "nope", api.PreviewRequest{Body: []byte(`{}`)}); !errors.Is(err, webhook.ErrNotFound) {
+		t.Errorf("unknown route: %v, want 404", err)
+	}
+	if _, err := cn.client.PreviewRoute(ctx, "shop-to-oms", api.PreviewRequest{}); !errors.Is(err, webhook.ErrInvalid) {
+		t.Errorf("no body: %v, want 400", err)
 	}
 }

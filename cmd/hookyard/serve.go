@@ -147,7 +147,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	s.health(pub)
 	adm := http.NewServeMux()
 	adminAPI := api.New(api.Config{Store: st, Tokens: cfg.Admin.Tokens, Logger: logger, Wake: s.engine.WakeAll,
-		Alerts: alerts.api(), Destinations: destNames})
+		Alerts: alerts.api(), Destinations: destNames, Routes: newRouteSource(cfg, routes)})
 	adm.Handle("/api/", adminAPI)
 	con, err := console.New(console.Config{API: adminAPI, Logger: logger})
 	if err != nil {

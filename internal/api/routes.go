@@ -43,6 +43,8 @@ type Config struct {
 	Wake func()
 	// Alerts, if set, serves GET /api/v1/alerts and /api/v1/slos.
 	Alerts AlertSource
+	// Routes, if set, serves GET /api/v1/routes and route previews.
+	Routes RouteSource
 	// Destinations names the configured destinations, so GET
 	// /api/v1/destinations lists idle ones too.
 	Destinations []string
@@ -52,7 +54,7 @@ type Config struct {
 // it at "/api/".
 func New(cfg Config) http.Handler {
 	s := &server{store: replayWaker{cfg.Store, cfg.Wake}, auth: newAuthenticator(cfg.Tokens), log: cfg.Logger, now: cfg.Now,
-		alerts: cfg.Alerts, destinations: cfg.Destinations}
+		alerts: cfg.Alerts, destinations: cfg.Destinations, routes: cfg.Routes}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -78,6 +80,9 @@ func New(cfg Config) http.Handler {
 	handle("GET /api/v1/quarantine", roleViewer, s.quarantineList)
 
 	handle("GET /api/v1/destinations", roleViewer, s.destinationList)
+
+	handle("GET /api/v1/routes", roleViewer, s.routeList)
+	handle("POST /api/v1/routes/{name}/preview", roleOperator, s.routePreview)
 
 	handle("GET /api/v1/alerts", roleViewer, s.alertList)
 	handle("GET /api/v1/slos", roleViewer, s.sloList)
@@ -112,6 +117,8 @@ type server struct {
 	alerts AlertSource
 	// destinations are the configured destination names.
 	destinations []string
+	// routes is optional (nil: the route endpoints answer 404).
+	routes RouteSource
 }
 
 // handlerFunc is an endpoint: it writes a success answer or returns an

@@ -113,6 +113,8 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("GET /console/destinations", c.page(c.destinations))
 	mux.Handle("GET /console/quarantine", c.page(c.quarantine))
 	mux.Handle("GET /console/alerts", c.page(c.alerts))
+	mux.Handle("GET /console/routes", c.page(c.routeList))
+	mux.Handle("POST /console/routes/preview", c.page(c.routePreview))
 	mux.Handle("/console/", c.page(func(w http.ResponseWriter, r *http.Request, _ *request) error {
 		return &pageError{status: http.StatusNotFound, msg: "No console page " + r.URL.Path}
 	}))

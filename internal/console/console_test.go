@@ -593,6 +593,7 @@ func TestOtherPages(t *testing.T) {
 		"/console/destinations": {`<td class="num">1</td><td class="num">0</td><td class="num">0</td>`, `<a href="/console/dlq?destination=oms">2</a>`, ">idle<"},
 		"/console/quarantine":   {"body: id: want a number", `<span class="k">&#34;id&#34;</span>`, "***"},
 		"/console/alerts":       {"not running"},
+		"/console/routes":       {"Routes are not available on this node"},
 		"/console/dlq":          {"destination answered 400"},
 	} {
 		a := b.get(path)
