@@ -30,17 +30,9 @@ func TestListPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	// Statistics as a big store would have them, so the planner chooses
-	// as it would there rather than for an empty table.
-	if _, err := db.Exec(`ANALYZE; DELETE FROM sqlite_stat1;
-		INSERT INTO sqlite_stat1 VALUES ('events', 'sqlite_autoindex_events_1', '1000000 1');
-		INSERT INTO sqlite_stat1 VALUES ('events', 'sqlite_autoindex_events_2', '1000000 500000 1');
-		INSERT INTO sqlite_stat1 VALUES ('events', 'events_dedup_key', '1000000 1');
-		INSERT INTO sqlite_stat1 VALUES ('events', 'events_source_id', '1000000 500000 1');
-		INSERT INTO sqlite_stat1 VALUES ('deliveries', 'deliveries_dead', '1000 1');
-		ANALYZE sqlite_schema;`); err != nil {
-		t.Fatal(err)
-	}
+	// No statistics, as the store runs: it never runs ANALYZE, so the
+	// planner's defaults decide (with them SQLite took the unique (source,
+	// dedup_key) index for a source filter and sorted every row it found).
 	cursor := webhook.NewID("evt_", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	dlvCursor := store.DeliveryID(cursor, 0)
 	dead := []webhook.State{webhook.StateDead}
@@ -56,7 +48,7 @@ func TestListPlans(t *testing.T) {
 		// sqlite_autoindex_events_1 is the id primary key.
 		{name: "events first page", index: "sqlite_autoindex_events_1"},
 		{name: "events deep page", index: "sqlite_autoindex_events_1 (id<?)"},
-		{name: "events of a source, deep", index: "events_source_id (source=? AND id<?)"},
+		{name: "events of a source, deep", index: "sqlite_autoindex_events_1 (id<?)"},
 		{name: "events by provider id", index: "events_dedup_key (dedup_key=?)", sort: true},
 		{name: "dead letters", index: "deliveries_dead"},
 		{name: "dead letters of a destination, deep", index: "deliveries_dead"},
