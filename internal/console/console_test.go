@@ -617,3 +617,28 @@ func TestOtherPages(t *testing.T) {
 		t.Errorf("stylesheet: %d %s", a.status, a.header.Get("Content-Type"))
 	}
 }
+
+func TestCancelFromEventPage(t *testing.T) {
+	f := setup(t)
+	ev, dls := f.ingest(t, "shop", "orders/create", "wh-1", "oms")
+	viewer := f.browser(t)
+	vtok := viewer.login(viewerToken)
+	if a := viewer.do(http.MethodPost, "/console/deliveries/"+dls[0]+"/cancel", url.Values{"csrf": {vtok}}); a.status != http.StatusForbidden {
+		t.Errorf("viewer cancel: %d", a.status)
+	}
+	if st := f.state(t, dls[0]); st != webhook.StatePending {
+		t.Fatalf("a viewer's cancel changed the delivery to %s", st)
+	}
+	op := f.browser(t)
+	tok := op.login(operatorToken)
+	if page := op.get("/console/events/" + ev); !strings.Contains(page.body, `action="/console/deliveries/`+dls[0]+`/cancel"`) {
+		t.Fatalf("operator sees no cancel button for a pending delivery:\n%s", page.body)
+	}
+	a := op.do(http.MethodPost, "/console/deliveries/"+dls[0]+"/cancel", url.Values{"csrf": {tok}})
+	if a.status != http.StatusSeeOther || !strings.Contains(a.header.Get("Location"), "notice=cancelled") {
+		t.Fatalf("cancel: %d %q", a.status, a.header.Get("Location"))
+	}
+	if st := f.state(t, dls[0]); st != webhook.StateCancelled {
+		t.Fatalf("after cancel the delivery is %s", st)
+	}
+}
