@@ -135,10 +135,6 @@ type request struct {
 	client *api.Client
 }
 
-// canOperate reports whether the session's role may replay and cancel.
-// Pages use it to hide buttons; the API decides anyway.
-func (q *request) canOperate() bool { return q.sess.role == "operator" || q.sess.role == "admin" }
-
 type pageFunc func(w http.ResponseWriter, r *http.Request, q *request) error
 
 // page requires a live session (GET without one redirects to the login
@@ -240,5 +236,6 @@ type view struct {
 	Data       any
 }
 
-// CanOperate reports whether the user's role may replay and cancel.
+// CanOperate reports whether the user's role may replay, cancel and
+// preview. Pages use it to hide controls; the API decides anyway.
 func (v view) CanOperate() bool { return v.Role == "operator" || v.Role == "admin" }
