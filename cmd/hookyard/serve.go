@@ -18,6 +18,7 @@ import (
 
 	"github.com/hookyard/hookyard/internal/api"
 	"github.com/hookyard/hookyard/internal/config"
+	"github.com/hookyard/hookyard/internal/console"
 	"github.com/hookyard/hookyard/internal/deliver"
 	"github.com/hookyard/hookyard/internal/dest"
 	"github.com/hookyard/hookyard/internal/ingest"
@@ -157,9 +158,17 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	// and the ones created through the API.
 	storedTokens, _ := st.(store.Tokens)
 	auth := api.NewAuthenticator(cfg.Admin.Tokens, storedTokens, nil)
-	adm.Handle("/api/", api.New(api.Config{Store: st, Auth: auth, PIIPaths: cfg.Admin.PIIPaths,
+	adminAPI := api.New(api.Config{Store: st, Auth: auth, PIIPaths: cfg.Admin.PIIPaths,
 		Logger: logger, Wake: s.engine.WakeAll, Alerts: alerts.api(), Routes: routes,
-		Destinations: destNames}))
+		Destinations: destNames})
+	adm.Handle("/api/", adminAPI)
+	// The console acts through the admin API with each user's own token, so
+	// roles, masking and the audit log apply to it unchanged.
+	con, err := console.New(console.Config{API: adminAPI, Logger: logger})
+	if err != nil {
+		return fail(err)
+	}
+	adm.Handle("/console/", con)
 	adm.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
 	s.health(adm)
 	if profile {
