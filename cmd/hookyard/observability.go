@@ -16,7 +16,10 @@ import (
 
 // alerting is the node's SLO and alert evaluation: an alert.Engine that
 // samples the node's metrics and the store's queue, hears about failed
-// attempts (for error samples), and is read by the admin API.
+// attempts (for error samples), and is read by the admin API. Its
+// notifications are stored as events and sent by the delivery engine
+// (destinations alert:<name>, see alert.Destinations), so they are retried
+// like any delivery and survive a restart.
 //
 // Every node evaluates; there is no leader election yet, so on a
 // PostgreSQL cluster each node alerts on its own traffic (PagerDuty
@@ -27,12 +30,13 @@ type alerting struct {
 	done   chan struct{}
 }
 
-func newAlerting(cfg *config.Config, m *metrics.Metrics, st store.Store, log *slog.Logger) (*alerting, error) {
+func newAlerting(cfg *config.Config, m *metrics.Metrics, st store.Store, log *slog.Logger, wake func(destination string)) (*alerting, error) {
 	var dests []string
 	for _, d := range cfg.Destinations {
 		dests = append(dests, d.Name)
 	}
-	e, err := alert.New(m, st, alert.Config{SLOs: cfg.SLOs, Alerts: cfg.Alerts, Destinations: dests, Logger: log})
+	e, err := alert.New(m, st, alert.Config{SLOs: cfg.SLOs, Alerts: cfg.Alerts, Destinations: dests, Logger: log,
+		Queue: st, Wake: wake})
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@ func TestAlertingWiring(t *testing.T) {
 		},
 	}
 	m := metrics.New()
-	a, err := newAlerting(cfg, m, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := newAlerting(cfg, m, st, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,10 +132,11 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		destNames = append(destNames, d.Name)
 	}
 	m.RegisterQueue(st, destNames, logger)
-	alerts, err := newAlerting(cfg, m, st, logger) // observability.go
+	alerts, err := newAlerting(cfg, m, st, logger, func(d string) { s.engine.Wake(d) }) // observability.go
 	if err != nil {
 		return fail(err)
 	}
+	dests = append(dests, alerts.engine.Destinations(nil)...)
 	routes, err := buildRoutes(cfg, logger, m)
 	if err != nil {
 		return fail(err)
