@@ -178,7 +178,7 @@ func httpDest(name, url string, extra string) string {
 }
 
 // post signs body as Shopify would and posts it.
-func post(t *testing.T, url string, body []byte, id string) (*http.Response, []byte) {
+func signedRequest(t *testing.T, url string, body []byte, id string) *http.Request {
 	t.Helper()
 	p, _ := verify.Lookup("shopify")
 	h, err := p.Sign(testSecret, body, verify.SignOptions{Topic: "orders/create", ID: id, Now: time.Now()})
@@ -188,7 +188,12 @@ func post(t *testing.T, url string, body []byte, id string) (*http.Response, []b
 	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	req.Header = h
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	return req
+}
+
+func post(t *testing.T, url string, body []byte, id string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(signedRequest(t, url, body, id))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,24 +18,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/hookyard/hookyard/internal/verify"
 )
 
 // signedRequest builds a Shopify-signed POST of body.
-func signedRequest(t *testing.T, url string, body []byte, id string) *http.Request {
-	t.Helper()
-	p, _ := verify.Lookup("shopify")
-	h, err := p.Sign(testSecret, body, verify.SignOptions{Topic: "orders/create", ID: id, Now: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	req.Header = h
-	req.Header.Set("Content-Type", "application/json")
-	return req
-}
-
 func status(t *testing.T, req *http.Request) (int, string) {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)

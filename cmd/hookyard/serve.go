@@ -21,6 +21,7 @@ import (
 	"github.com/hookyard/hookyard/internal/deliver"
 	"github.com/hookyard/hookyard/internal/dest"
 	"github.com/hookyard/hookyard/internal/ingest"
+	"github.com/hookyard/hookyard/internal/leader"
 	"github.com/hookyard/hookyard/internal/metrics"
 	"github.com/hookyard/hookyard/internal/route"
 	"github.com/hookyard/hookyard/internal/store"
@@ -69,6 +70,7 @@ type server struct {
 	cfg        *config.Config
 	log        *slog.Logger
 	store      store.Store
+	leader     leader.Node // cluster leadership and named locks
 	engine     *deliver.Engine
 	routes     *route.Table
 	senders    []dest.Sender
@@ -96,11 +98,17 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	if err != nil {
 		return nil, err
 	}
-	s := &server{cfg: cfg, log: logger, store: st, errc: make(chan error, 4), done: make(chan struct{})}
+	ld, err := openLeader(ctx, cfg, logger)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s := &server{cfg: cfg, log: logger, store: st, leader: ld, errc: make(chan error, 4), done: make(chan struct{})}
 	fail := func(err error) (*server, error) {
 		for _, snd := range s.senders {
 			snd.Close()
 		}
+		ld.Close()
 		st.Close()
 		return nil, err
 	}
@@ -239,7 +247,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		for _, snd := range s.senders {
 			snd.Close()
 		}
-		s.err = errors.Join(runErr, st.Close())
+		s.err = errors.Join(runErr, ld.Close(), st.Close())
 		logger.Info("stopped")
 	}()
 	return s, nil
@@ -284,6 +292,15 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (store
 		return postgres.Open(ctx, cfg.Storage.DSN, postgres.Config{Logger: log})
 	}
 	return nil, fmt.Errorf("storage.driver %q is not available", cfg.Storage.Driver)
+}
+
+// openLeader returns the node's cluster membership: on SQLite the one node
+// always leads; on PostgreSQL leadership is an advisory lock.
+func openLeader(ctx context.Context, cfg *config.Config, log *slog.Logger) (leader.Node, error) {
+	if cfg.Storage.Driver != "postgres" {
+		return leader.NewLocal(), nil
+	}
+	return leader.NewPostgres(ctx, cfg.Storage.DSN, leader.Options{Logger: log})
 }
 
 // listener is a store that tells idle nodes about work queued anywhere

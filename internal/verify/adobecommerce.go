@@ -73,7 +73,7 @@ func (v *adobeCommerce) Verify(r *Request) (Result, error) {
 	if sig == "" {
 		return Result{}, badSignature("missing %s header", adobeCommerceSigHeader)
 	}
-	raw, err := strictBase64.DecodeString(sig)
+	raw, err := decodeCanonicalBase64(sig)
 	if len(sig) > 2048 || err != nil { // 2048 characters hold an RSA-8192 signature
 		return Result{}, badSignature("%s is not base64", adobeCommerceSigHeader)
 	}

@@ -245,7 +245,7 @@ func (v *paypal) verifyCert(h paypalHeaders, body []byte, now time.Time) error {
 	if err := v.allowedCertURL(h.certURL); err != nil {
 		return err
 	}
-	sig, err := base64.StdEncoding.DecodeString(h.sig)
+	sig, err := decodeCanonicalBase64(h.sig)
 	if err != nil || len(sig) == 0 {
 		return badSignature("PAYPAL-TRANSMISSION-SIG is not base64")
 	}

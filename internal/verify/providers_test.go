@@ -299,6 +299,30 @@ func TestConformance(t *testing.T) {
 					t.Errorf("no headers: %v, want ErrBadSignature", err)
 				}
 			})
+			t.Run("one spelling per required header", func(t *testing.T) {
+				// Go's base64 decoders skip CR and LF even in strict mode,
+				// so a decoder that is not length-checked would accept a
+				// signature with a line break in it. No required header may
+				// verify with one inserted.
+				v := c.verifier(t, c.verify[0])
+				good := c.signed(t, c.sign[0], body, testNow)
+				for name, vals := range good.Header {
+					if len(vals) != 1 || len(vals[0]) < 2 {
+						continue
+					}
+					r := c.signed(t, c.sign[0], body, testNow)
+					r.Header.Del(name)
+					if _, err := v.Verify(r); err == nil {
+						continue // informational
+					}
+					r = c.signed(t, c.sign[0], body, testNow)
+					val := r.Header.Get(name)
+					r.Header.Set(name, val[:len(val)/2]+"\r\n"+val[len(val)/2:])
+					if _, err := v.Verify(r); !errors.Is(err, webhook.ErrBadSignature) {
+						t.Errorf("%s with CRLF inside: %v, want ErrBadSignature", name, err)
+					}
+				}
+			})
 			t.Run("new rejects bad secrets", func(t *testing.T) {
 				p, _ := Lookup(c.provider)
 				for _, secrets := range [][]string{nil, {c.verify[0], ""}} {

@@ -114,10 +114,9 @@ func (v *sendgrid) Verify(r *Request) (Result, error) {
 	if len(sig) > base64.StdEncoding.EncodedLen(len(der)) {
 		return Result{}, badSignature("%s is too long for an ECDSA P-256 signature", sendgridSigHeader)
 	}
-	// Go's base64 decoder skips CR and LF even in strict mode; a canonical
-	// signature has none.
-	n, err := strictBase64.Decode(der[:], []byte(sig))
-	if err != nil || strings.ContainsAny(sig, "\r\n") {
+	raw, err := decodeCanonicalBase64(sig)
+	n := copy(der[:], raw)
+	if err != nil || n != len(raw) {
 		return Result{}, badSignature("%s is not a base64 ECDSA signature", sendgridSigHeader)
 	}
 	if v.tol > 0 {

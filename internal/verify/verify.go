@@ -19,6 +19,7 @@ import (
 	"hash"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -252,6 +253,16 @@ const (
 // strictBase64 rejects non-canonical encodings, so one signature has exactly
 // one accepted spelling (the provider libraries compare encoded strings).
 var strictBase64 = base64.StdEncoding.Strict()
+
+// decodeCanonicalBase64 decodes a standard base64 signature whose length is
+// not known in advance, accepting only its canonical spelling: Go's decoder
+// skips CR and LF even in strict mode, so they are refused here.
+func decodeCanonicalBase64(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, errors.New("line break in base64")
+	}
+	return strictBase64.DecodeString(s)
+}
 
 // decodeSig decodes s into dst and reports whether it holds exactly
 // len(dst) bytes. Hex is accepted in either case. It does not allocate.
