@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookyard/hookyard/internal/alert"
+	"github.com/hookyard/hookyard/internal/api"
 	"github.com/hookyard/hookyard/internal/config"
 	"github.com/hookyard/hookyard/internal/leader"
 	"github.com/hookyard/hookyard/internal/metrics"
@@ -190,5 +192,70 @@ func TestAlertingLeaderOnly(t *testing.T) {
 	follow.a.engine.Event(alert.EventDestinationDisabled, "oms", "410 Gone")
 	if got := stored(); got != 2 {
 		t.Fatalf("%d notifications stored after the takeover, want 2", got)
+	}
+}
+
+// TestAlertNotificationThroughNode: on a real node, an alert's Slack
+// message is an event of source hookyard:alerts delivered by the node's
+// delivery engine to destination alert:oncall — retried after a 503 like
+// any delivery, counted in /metrics — and reaches Slack exactly once.
+func TestAlertNotificationThroughNode(t *testing.T) {
+	slack := newSink(t, func(n int) int {
+		if n == 0 {
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusOK
+	})
+	sk := newSink(t, nil)
+	n := startNode(t, httpDest("oms", sk.srv.URL, ""), "  - {source: shop, destination: oms}\n",
+		fmt.Sprintf("alerts:\n  - {name: oncall, type: slack, url: %q}\n", slack.srv.URL+"/services/T0/B0/X"))
+	n.alerts.engine.Event(alert.EventDestinationDisabled, "oms", "410 Gone")
+	first, second := slack.next(t), slack.next(t)
+	for _, r := range []sinkReq{first, second} {
+		if !strings.Contains(string(r.body), "FIRING") || !strings.Contains(string(r.body), "destination-disabled/oms") {
+			t.Errorf("slack got %s", r.body)
+		}
+	}
+	ctx := context.Background()
+	list, err := n.client.Events(ctx, api.EventQuery{Source: alert.Source})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Events) != 1 || list.Events[0].Topic != "alert.firing" {
+		t.Fatalf("alert events: %+v", list.Events)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ev, err := n.client.Event(ctx, list.Events[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ev.Deliveries) == 1 && ev.Deliveries[0].State == "succeeded" {
+			if d := ev.Deliveries[0]; d.Destination != "alert:oncall" || d.Attempts != 2 {
+				t.Errorf("delivery %+v", d)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("notification delivery: %+v", ev.Deliveries)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	resp, err := http.Get("http://" + n.adminAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`hookyard_delivery_attempts_total{destination="alert:oncall",error_class="5xx",outcome="retry"} 1`,
+		`hookyard_delivery_attempts_total{destination="alert:oncall",error_class="",outcome="success"} 1`,
+	} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if slack.count() != 2 {
+		t.Errorf("slack saw %d requests", slack.count())
 	}
 }

@@ -72,6 +72,7 @@ type server struct {
 	store      store.Store
 	leader     leader.Node // cluster leadership and named locks
 	engine     *deliver.Engine
+	alerts     *alerting
 	routes     *route.Table
 	senders    []dest.Sender
 	public     *http.Server
@@ -144,6 +145,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	if err != nil {
 		return fail(err)
 	}
+	s.alerts = alerts
 	dests = append(dests, alerts.engine.Destinations(nil)...)
 	routes, err := buildRoutes(cfg, logger, m)
 	if err != nil {
