@@ -12,6 +12,7 @@ import (
 	"github.com/hookyard/hookyard/internal/leader"
 	"github.com/hookyard/hookyard/internal/metrics"
 	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/tracing"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
@@ -34,13 +35,13 @@ type alerting struct {
 }
 
 func newAlerting(cfg *config.Config, m *metrics.Metrics, st store.Store, log *slog.Logger, wake func(destination string),
-	elector leader.Elector) (*alerting, error) {
+	elector leader.Elector, tracer *tracing.Tracer) (*alerting, error) {
 	var dests []string
 	for _, d := range cfg.Destinations {
 		dests = append(dests, d.Name)
 	}
 	e, err := alert.New(m, st, alert.Config{SLOs: cfg.SLOs, Alerts: cfg.Alerts, Destinations: dests, Logger: log,
-		Queue: st, Wake: wake, Leader: elector.IsLeader})
+		Queue: st, Wake: wake, Leader: elector.IsLeader, Tracer: tracer})
 	if err != nil {
 		return nil, err
 	}

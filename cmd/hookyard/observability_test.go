@@ -50,7 +50,7 @@ func TestAlertingWiring(t *testing.T) {
 		},
 	}
 	m := metrics.New()
-	a, err := newAlerting(cfg, m, st, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, leader.NewLocal())
+	a, err := newAlerting(cfg, m, st, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, leader.NewLocal(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestAlertingLeaderOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { ld.Close() })
-		a, err := newAlerting(cfg, metrics.New(), st, slog.New(slog.DiscardHandler), nil, ld)
+		a, err := newAlerting(cfg, metrics.New(), st, slog.New(slog.DiscardHandler), nil, ld, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -141,7 +141,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		destNames = append(destNames, d.Name)
 	}
 	m.RegisterQueue(st, destNames, logger)
-	alerts, err := newAlerting(cfg, m, st, logger, func(d string) { s.engine.Wake(d) }, ld) // observability.go
+	alerts, err := newAlerting(cfg, m, st, logger, func(d string) { s.engine.Wake(d) }, ld, tracer) // observability.go
 	if err != nil {
 		return fail(err)
 	}

@@ -40,6 +40,7 @@ import (
 	"github.com/hookyard/hookyard/internal/deliver"
 	"github.com/hookyard/hookyard/internal/metrics"
 	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/tracing"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
@@ -89,6 +90,9 @@ type Config struct {
 	// Wake tells the delivery engine that a notifier's destination has new
 	// work (with Queue).
 	Wake func(destination string)
+	// Tracer, if set, records storing a notification as the root span of
+	// its event's trace, which the delivery attempts join.
+	Tracer *tracing.Tracer
 }
 
 // Engine samples, evaluates and notifies. Its methods are safe for

@@ -12,6 +12,7 @@ import (
 	"github.com/hookyard/hookyard/internal/deliver"
 	"github.com/hookyard/hookyard/internal/dest"
 	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/tracing"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
@@ -118,10 +119,16 @@ func (e *Engine) storeOne(ctx context.Context, in Incident) error {
 		ds = append(ds, webhook.NewDelivery{Destination: DestinationPrefix + ob.name, Route: Route,
 			Priority: webhook.PriorityHigh, OrderingKey: in.Key, MaxAttempts: e.cfg.Retry.MaxAttempts})
 	}
+	ctx, span := e.cfg.Tracer.Ingest(ctx, ev.ID, Source, ev.Provider)
 	res, err := e.cfg.Queue.Ingest(ctx, ev, ds)
+	span.SetAttributes(tracing.AttrTopic.String(ev.Topic), tracing.AttrEventID.String(res.EventID),
+		tracing.AttrDuplicate.Bool(res.Duplicate), tracing.AttrDeliveries.Int(len(ds)))
 	if err != nil {
+		tracing.Fail(span, "store")
+		span.End()
 		return err
 	}
+	span.End()
 	if !res.Duplicate && e.cfg.Wake != nil {
 		for _, d := range ds {
 			e.cfg.Wake(d.Destination)

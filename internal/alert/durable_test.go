@@ -10,10 +10,14 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/hookyard/hookyard/internal/config"
 	"github.com/hookyard/hookyard/internal/deliver"
 	"github.com/hookyard/hookyard/internal/store"
 	"github.com/hookyard/hookyard/internal/store/sqlite"
+	"github.com/hookyard/hookyard/internal/tracing"
 )
 
 // delivery runs a real delivery engine for an alert engine's durable
@@ -26,7 +30,7 @@ type delivery struct {
 func startDelivery(t *testing.T, st store.Store, e *Engine) *delivery {
 	t.Helper()
 	eng := deliver.New(deliver.Config{Store: st, Destinations: e.Destinations(nil), Owner: "test",
-		IdlePoll: 20 * time.Millisecond, Grace: time.Second})
+		IdlePoll: 20 * time.Millisecond, Grace: time.Second, Tracer: e.cfg.Tracer})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { eng.Run(ctx) })
@@ -97,7 +101,11 @@ func TestDurableNotifications(t *testing.T) {
 		{Name: "pager", Type: "pagerduty", URL: pd.srv.URL + "/v2/enqueue", RoutingKey: "R0UT1NG"},
 	}
 	retry := deliver.Policy{MaxAttempts: 10, Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond}
-	b := setup(t, Config{Alerts: alerts, Queue: st, Retry: retry, Wake: func(dest string) { d.eng.Wake(dest) }})
+	spans := tracetest.NewInMemoryExporter()
+	tp := tracing.NewProvider(nil, sdktrace.WithSyncer(spans))
+	defer tp.Shutdown(context.Background())
+	b := setup(t, Config{Alerts: alerts, Queue: st, Retry: retry, Wake: func(dest string) { d.eng.Wake(dest) },
+		Tracer: tracing.New(tp)})
 	if got := len(b.e.Destinations(nil)); got != 2 {
 		t.Fatalf("%d durable destinations", got)
 	}
@@ -149,6 +157,27 @@ func TestDurableNotifications(t *testing.T) {
 	json.Unmarshal([]byte(pd.accepted()[0]), &first)
 	if first.Payload == nil || !strings.HasPrefix(first.Links[0].Href, DefaultRunbookBase+"#") {
 		t.Errorf("trigger without payload or runbook link: %+v", first)
+	}
+
+	// Storing a notification is the root span of its event's trace; the
+	// attempts to send it are its children.
+	roots := map[string]bool{}
+	attempts := 0
+	for _, s := range spans.GetSpans() {
+		if s.Name == tracing.SpanIngest {
+			roots[s.SpanContext.SpanID().String()] = true
+		}
+	}
+	for _, s := range spans.GetSpans() {
+		if s.Name == tracing.SpanAttempt {
+			attempts++
+			if !roots[s.Parent.SpanID().String()] {
+				t.Errorf("attempt span without its notification's span as parent: %v", s.Parent)
+			}
+		}
+	}
+	if len(roots) != 2 || attempts != 8 { // slack 5, pagerduty 3
+		t.Errorf("%d notification spans, %d attempt spans", len(roots), attempts)
 	}
 
 	// The same notification stored twice (a retried write, a second node)
