@@ -4,16 +4,22 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/hookyard/hookyard/internal/api"
 	"github.com/hookyard/hookyard/internal/config"
@@ -193,5 +199,105 @@ func TestTracingOffByDefault(t *testing.T) {
 		if strings.EqualFold(k, "traceparent") || strings.EqualFold(k, "tracestate") {
 			t.Errorf("tracing is off, yet the destination saw %s", k)
 		}
+	}
+}
+
+// TestServeExportsOTLP runs `hookyard serve` as a user would, with only
+// OTEL_EXPORTER_OTLP_ENDPOINT set: the ingest and attempt spans of a
+// delivered webhook reach the OTLP/HTTP collector, at the latest when the
+// node shuts down.
+func TestServeExportsOTLP(t *testing.T) {
+	var mu sync.Mutex
+	var names []string
+	col := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		req := &coltrace.ExportTraceServiceRequest{}
+		if r.URL.Path != "/v1/traces" || proto.Unmarshal(b, req) != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		for _, rs := range req.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				for _, s := range ss.Spans {
+					names = append(names, s.Name)
+				}
+			}
+		}
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer col.Close()
+	// The exporter reads the process environment (t.Setenv: not parallel).
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", col.URL)
+	sk := newSink(t, nil)
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "hookyard.yaml")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf(`server:
+  listen: 127.0.0.1:0
+  admin_listen: 127.0.0.1:0
+  shutdown_timeout: 2s
+  allow_private: [127.0.0.1]
+storage:
+  path: %s
+sources:
+  - {name: shop, provider: shopify, secrets: ["%s"]}
+destinations:
+%s
+routes:
+  - {source: shop, destination: oms}
+`, filepath.Join(dir, "hookyard.db"), testSecret, httpDest("oms", sk.srv.URL, ""))), 0o600)
+	logs := &syncBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", cfgPath}, os.Getenv, strings.NewReader(""), io.Discard, logs)
+	}()
+	var public string
+	deadline := time.Now().Add(10 * time.Second)
+	for public == "" {
+		for line := range strings.Lines(logs.String()) {
+			var l struct{ Msg, Public string }
+			if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "listening" {
+				public = l.Public
+			}
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not start: %s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if resp, out := post(t, "http://"+public+"/ingest/shop", orderBody(1), "otlp-1"); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("ingest: %d %s", resp.StatusCode, out)
+	}
+	if got := sk.next(t); got.header.Get("Traceparent") == "" {
+		t.Error("no traceparent at the destination")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Contains(names, tracing.SpanIngest) || !slices.Contains(names, tracing.SpanAttempt) {
+		t.Errorf("collector got spans %q", names)
+	}
+	if !strings.Contains(logs.String(), "tracing on") {
+		t.Error("serve did not say tracing is on")
+	}
+}
+
+// TestServeTracingEnvErrors: a tracing setting hookyard cannot honour stops
+// serve at start, naming the variable.
+func TestServeTracingEnvErrors(t *testing.T) {
+	getenv := func(k string) string {
+		return map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}[k]
+	}
+	cfgPath := filepath.Join(t.TempDir(), "hookyard.yaml")
+	os.WriteFile(cfgPath, []byte(fmt.Sprintf("storage:\n  path: %s\n", filepath.Join(t.TempDir(), "h.db"))), 0o600)
+	err := run(context.Background(), []string{"serve", "--config", cfgPath}, getenv, strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "OTEL_TRACES_EXPORTER") {
+		t.Fatalf("serve: %v", err)
 	}
 }
