@@ -161,6 +161,10 @@ func TestDurableNotifications(t *testing.T) {
 
 	// Storing a notification is the root span of its event's trace; the
 	// attempts to send it are its children.
+	// An attempt's span ends just after its outcome is recorded.
+	for deadline := time.Now().Add(10 * time.Second); len(spans.GetSpans()) < 10 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	roots := map[string]bool{}
 	attempts := 0
 	for _, s := range spans.GetSpans() {
