@@ -241,19 +241,25 @@ func TestAlertNotificationThroughNode(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	resp, err := http.Get("http://" + n.adminAddr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for _, want := range []string{
+	// The attempt is counted just after its outcome is recorded.
+	want := []string{
 		`hookyard_delivery_attempts_total{destination="alert:oncall",error_class="5xx",outcome="retry"} 1`,
 		`hookyard_delivery_attempts_total{destination="alert:oncall",error_class="",outcome="success"} 1`,
-	} {
-		if !strings.Contains(string(text), want) {
-			t.Errorf("/metrics lacks %s", want)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		resp, err := http.Get("http://" + n.adminAddr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
 		}
+		text, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(text), want[0]) && strings.Contains(string(text), want[1]) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics lacks %q:\n%s", want, text)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if slack.count() != 2 {
 		t.Errorf("slack saw %d requests", slack.count())
