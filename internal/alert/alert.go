@@ -17,10 +17,13 @@
 // its condition has stayed false for Config.ResolveAfter, so a flapping
 // condition stays one incident and one page.
 //
-// State is in memory: the ring, the dedup baseline, open incidents and the
-// notification queue start empty when the process starts, and the counters
-// are this node's own (on a cluster, use deploy/prometheus/alerts.yml for
-// cluster-wide rates; queue rules read the shared store).
+// Notifications are durable with Config.Queue: stored as events and sent
+// by the delivery engine (durable.go); without it they wait in an
+// in-memory queue per notifier. The rest of the state is in memory: the
+// ring, the dedup baseline and open incidents start empty when the process
+// starts, and the counters are this node's own (on a cluster, use
+// deploy/prometheus/alerts.yml for cluster-wide rates; queue rules read
+// the shared store).
 package alert
 
 import (
