@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/hookyard/hookyard/internal/config"
 	"github.com/hookyard/hookyard/internal/ingest"
+	"github.com/hookyard/hookyard/internal/load"
 	"github.com/hookyard/hookyard/internal/metrics"
 	"github.com/hookyard/hookyard/internal/route"
 	"github.com/hookyard/hookyard/internal/store/sqlite"
@@ -142,4 +145,88 @@ func BenchmarkIngestOverhead(b *testing.B) {
 		}
 		b.Logf("%-16s median %7.0f events/s, median ratio to bare %.3f; rounds %.0f", v, m, median(ratios), rates[v])
 	}
+}
+
+// BenchmarkServeTracingOverhead measures tracing's cost on the whole
+// ingest path: a real node (HTTP server, SQLite, metrics on as always, no
+// routes, so ingest alone) under closed-loop signed load of 64 workers from
+// this process (internal/load, as `hookyard bench`), with tracing off and
+// on (every request sampled and exported over OTLP/HTTP to a local
+// collector that discards). The two alternate for four rounds of 3 s after
+// a 1 s warm-up; the report is the median accepted events/s of each and the
+// median per-round ratio.
+//
+//	go test -run '^$' -bench BenchmarkServeTracingOverhead -benchtime 1x ./cmd/hookyard/
+func BenchmarkServeTracingOverhead(b *testing.B) {
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer collector.Close()
+	p, _ := verify.Lookup("shopify")
+	rates := map[string][]float64{}
+	for range b.N {
+		for round := range 4 {
+			for _, variant := range []string{"off", "on"} {
+				dir := b.TempDir()
+				cfgText := fmt.Sprintf("server:\n  listen: 127.0.0.1:0\n  admin_listen: 127.0.0.1:0\n  shutdown_timeout: 5s\nstorage:\n  path: %s\nsources:\n  - {name: shop, provider: shopify, secrets: [\"%s\"]}\n",
+					filepath.Join(dir, "hookyard.db"), testSecret)
+				cfgPath := filepath.Join(dir, "hookyard.yaml")
+				if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
+					b.Fatal(err)
+				}
+				cfg, err := loadConfig(cfgPath, func(string) string { return "" })
+				if err != nil {
+					b.Fatal(err)
+				}
+				var opts []serverOption
+				var tp *sdktrace.TracerProvider
+				if variant == "on" {
+					exp, err := otlptracehttp.New(context.Background(), otlptracehttp.WithEndpointURL(collector.URL+"/v1/traces"))
+					if err != nil {
+						b.Fatal(err)
+					}
+					tp = tracing.NewProvider(nil, sdktrace.WithBatcher(exp))
+					opts = append(opts, withTracing(tp))
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				srv, err := startServer(ctx, cfg, slog.New(slog.DiscardHandler), false, opts...)
+				if err != nil {
+					cancel()
+					b.Fatal(err)
+				}
+				url := "http://" + srv.publicAddr + "/ingest/shop"
+				res, err := load.Run(context.Background(), load.Config{URL: url, Concurrency: 64, Duration: 3 * time.Second,
+					Warmup: time.Second, BodySize: 2048, RunID: fmt.Sprintf("%s-%d", variant, round),
+					Sign: func(body []byte, id string, now time.Time) (http.Header, error) {
+						return p.Sign(testSecret, body, verify.SignOptions{Topic: "orders/create", ID: id, Now: now})
+					}})
+				cancel()
+				srv.wait()
+				if tp != nil {
+					tp.Shutdown(context.Background())
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.Errors > 0 {
+					b.Errorf("%s: %d errors %v %v", variant, res.Errors, res.ByStatus, res.Transport)
+				}
+				rates[variant] = append(rates[variant], res.AcceptedPerSecond())
+			}
+		}
+	}
+	median := func(xs []float64) float64 {
+		s := slices.Clone(xs)
+		slices.Sort(s)
+		return s[len(s)/2]
+	}
+	var ratios []float64
+	for i := range rates["on"] {
+		ratios = append(ratios, rates["on"][i]/rates["off"][i])
+	}
+	b.ReportMetric(median(rates["off"]), "off_events/s")
+	b.ReportMetric(median(rates["on"]), "on_events/s")
+	b.ReportMetric(median(ratios), "on/off")
+	b.Logf("off %.0f, on %.0f events/s; per-round ratios %.3f", rates["off"], rates["on"], ratios)
 }
