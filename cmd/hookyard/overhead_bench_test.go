@@ -152,9 +152,9 @@ func BenchmarkIngestOverhead(b *testing.B) {
 // routes, so ingest alone) under closed-loop signed load of 64 workers from
 // this process (internal/load, as `hookyard bench`), with tracing off and
 // on (every request sampled and exported over OTLP/HTTP to a local
-// collector that discards). The two alternate for four rounds of 3 s after
-// a 1 s warm-up; the report is the median accepted events/s of each and the
-// median per-round ratio.
+// collector that discards). The two alternate for ten rounds of 2 s after
+// a 0.5 s warm-up; the report is the median accepted events/s of each and
+// the median per-round ratio.
 //
 //	go test -run '^$' -bench BenchmarkServeTracingOverhead -benchtime 1x ./cmd/hookyard/
 func BenchmarkServeTracingOverhead(b *testing.B) {
@@ -166,7 +166,7 @@ func BenchmarkServeTracingOverhead(b *testing.B) {
 	p, _ := verify.Lookup("shopify")
 	rates := map[string][]float64{}
 	for range b.N {
-		for round := range 4 {
+		for round := range 10 {
 			for _, variant := range []string{"off", "on"} {
 				dir := b.TempDir()
 				cfgText := fmt.Sprintf("server:\n  listen: 127.0.0.1:0\n  admin_listen: 127.0.0.1:0\n  shutdown_timeout: 5s\nstorage:\n  path: %s\nsources:\n  - {name: shop, provider: shopify, secrets: [\"%s\"]}\n",
@@ -196,8 +196,8 @@ func BenchmarkServeTracingOverhead(b *testing.B) {
 					b.Fatal(err)
 				}
 				url := "http://" + srv.publicAddr + "/ingest/shop"
-				res, err := load.Run(context.Background(), load.Config{URL: url, Concurrency: 64, Duration: 3 * time.Second,
-					Warmup: time.Second, BodySize: 2048, RunID: fmt.Sprintf("%s-%d", variant, round),
+				res, err := load.Run(context.Background(), load.Config{URL: url, Concurrency: 64, Duration: 2 * time.Second,
+					Warmup: 500 * time.Millisecond, BodySize: 2048, RunID: fmt.Sprintf("%s-%d", variant, round),
 					Sign: func(body []byte, id string, now time.Time) (http.Header, error) {
 						return p.Sign(testSecret, body, verify.SignOptions{Topic: "orders/create", ID: id, Now: now})
 					}})
