@@ -167,8 +167,13 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	pub.Handle("POST /ingest/{source}", ing)
 	s.health(pub)
 	adm := http.NewServeMux()
-	adm.Handle("/api/", api.New(api.Config{Store: st, Tokens: cfg.Admin.Tokens, Logger: logger, Wake: s.engine.WakeAll,
-		Alerts: alerts.api()}))
+	// One authenticator for everything on the admin listener: config tokens
+	// and the ones created through the API.
+	storedTokens, _ := st.(store.Tokens)
+	auth := api.NewAuthenticator(cfg.Admin.Tokens, storedTokens, nil)
+	adm.Handle("/api/", api.New(api.Config{Store: st, Auth: auth, PIIPaths: cfg.Admin.PIIPaths,
+		Logger: logger, Wake: s.engine.WakeAll, Alerts: alerts.api(), Routes: routes,
+		Destinations: destNames}))
 	adm.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
 	s.health(adm)
 	if profile {
@@ -211,6 +216,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		s.engine.Run(engineCtx)
 	}()
 	alerts.start(engineCtx)
+	retentionDone := startRetention(engineCtx, cfg, st, ld, logger) // retention.go
 	if l, ok := st.(listener); ok {
 		// An empty destination means "notifications may have been missed"
 		// (the listener reconnected): wake every destination.
@@ -244,6 +250,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		stopEngine()
 		<-engineDone
 		alerts.wait()
+		<-retentionDone
 		// 3. The admin API last, so operators can watch the drain.
 		s.admin.Shutdown(sctx)
 		for _, snd := range s.senders {

@@ -149,6 +149,15 @@ func (s *Store) EventList(ctx context.Context, f store.EventFilter) ([]webhook.E
 	if f.DedupKey != "" {
 		w.add("dedup_key = ?", f.DedupKey)
 	}
+	if f.Query != "" {
+		w.add("(id = ? OR (dedup_key >= ? AND dedup_key < ?))", f.Query, f.Query, store.PrefixEnd(f.Query))
+	}
+	if len(f.States) > 0 {
+		// An event's deliveries are a primary-key range (dlv_<event>.*).
+		w.add(`EXISTS (SELECT 1 FROM deliveries d WHERE d.id >= 'dlv_' || substr(events.id, 5) || '.'
+			AND d.id < 'dlv_' || substr(events.id, 5) || '/' AND d.state IN (`+placeholders(len(f.States))+`))`,
+			stateArgs(f.States)...)
+	}
 	// Ids are time-ordered, so time bounds become id bounds and the primary
 	// key serves both the range and the order.
 	if !f.Since.IsZero() {
@@ -182,3 +191,11 @@ func (s *Store) EventList(ctx context.Context, f store.EventFilter) ([]webhook.E
 }
 
 func micro(us int64) time.Duration { return time.Duration(us) * time.Microsecond }
+
+func stateArgs(states []webhook.State) []any {
+	out := make([]any, len(states))
+	for i, s := range states {
+		out[i] = string(s)
+	}
+	return out
+}
