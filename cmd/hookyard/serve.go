@@ -28,6 +28,7 @@ import (
 	"github.com/hookyard/hookyard/internal/store"
 	"github.com/hookyard/hookyard/internal/store/postgres"
 	"github.com/hookyard/hookyard/internal/store/sqlite"
+	"github.com/hookyard/hookyard/internal/tracing"
 	"github.com/hookyard/hookyard/internal/verify"
 )
 
@@ -48,7 +49,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := startServer(ctx, cfg, logger, *profile)
+	traced, stopTracing, err := setupTracing(ctx, e.getenv, logger) // tracing.go
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
+	srv, err := startServer(ctx, cfg, logger, *profile, traced)
 	if err != nil {
 		return err
 	}
@@ -67,6 +73,7 @@ type server struct {
 	store      store.Store
 	leader     leader.Node // cluster leadership and named locks
 	engine     *deliver.Engine
+	alerts     *alerting
 	routes     *route.Table
 	senders    []dest.Sender
 	public     *http.Server
@@ -83,7 +90,12 @@ type server struct {
 // ctx ends (SIGTERM): it stops accepting, lets in-flight ingests and sends
 // finish (bounded by server.shutdown_timeout), releases what is left, and
 // closes the store.
-func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, profile bool) (*server, error) {
+func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, profile bool, opts ...serverOption) (*server, error) {
+	var o serverOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	tracer := tracing.New(o.tracerProvider)
 	st, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return nil, err
@@ -130,17 +142,19 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		destNames = append(destNames, d.Name)
 	}
 	m.RegisterQueue(st, destNames, logger)
-	alerts, err := newAlerting(cfg, m, st, logger) // observability.go
+	alerts, err := newAlerting(cfg, m, st, logger, func(d string) { s.engine.Wake(d) }, ld, tracer) // observability.go
 	if err != nil {
 		return fail(err)
 	}
+	s.alerts = alerts
+	dests = append(dests, alerts.engine.Destinations(nil)...)
 	routes, err := buildRoutes(cfg, logger, m)
 	if err != nil {
 		return fail(err)
 	}
 	s.routes = routes
 	s.engine = deliver.New(deliver.Config{Store: st, Destinations: dests, Logger: logger, Observer: alerts.observer(m), Transformer: routes,
-		Owner: host + ":" + strconv.Itoa(os.Getpid()), Grace: cfg.Server.ShutdownTimeout.D()})
+		Owner: host + ":" + strconv.Itoa(os.Getpid()), Grace: cfg.Server.ShutdownTimeout.D(), Tracer: tracer})
 
 	sources, err := ingestSources(cfg)
 	if err != nil {
@@ -148,7 +162,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	}
 	ing := ingest.New(ingest.Config{Sources: sources, Store: st, Router: routes, Waker: s.engine,
 		MaxBodyBytes: cfg.Server.MaxBodyBytes, MaxJSONDepth: cfg.Server.MaxJSONDepth,
-		MaxInFlight: cfg.Server.MaxInFlight, Logger: logger, Observer: m})
+		MaxInFlight: cfg.Server.MaxInFlight, Logger: logger, Observer: m, Tracer: tracer})
 
 	pub := http.NewServeMux()
 	pub.Handle("POST /ingest/{source}", ing)
