@@ -108,8 +108,10 @@ routes:
 	// Wait until the success is recorded (the attempt span ends after).
 	client := &api.Client{BaseURL: "http://" + srv.adminAddr, Token: adminToken, HTTP: http.DefaultClient}
 	deadline := time.Now().Add(10 * time.Second)
+	var ev api.Event
 	for {
-		ev, err := client.Event(context.Background(), ack.ID)
+		var err error
+		ev, err = client.Event(context.Background(), ack.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,6 +137,9 @@ routes:
 	ing := byName[tracing.SpanIngest][0]
 	if got := ing.SpanContext.TraceID().String(); got != tracing.TraceID(ack.ID) {
 		t.Errorf("trace id %s, want the one derived from %s: %s", got, ack.ID, tracing.TraceID(ack.ID))
+	}
+	if got := ing.SpanContext.TraceID().String(); ev.TraceID != got {
+		t.Errorf("the admin API shows trace id %q, the spans have %s", ev.TraceID, got)
 	}
 	if ing.Parent.IsValid() {
 		t.Errorf("the ingest span has a parent: %v", ing.Parent)

@@ -57,7 +57,11 @@ type Event struct {
 	// BodyMasked is set when PII paths were masked in Body for the
 	// caller's role, or the body was withheld (Body absent) because it is
 	// not JSON and so cannot be masked by path.
-	BodyMasked bool       `json:"body_masked,omitempty"`
+	BodyMasked bool `json:"body_masked,omitempty"`
+	// TraceID is the hex id of the event's OpenTelemetry trace (event
+	// detail only): derived from the event id, so it is known whether or
+	// not tracing is on, and names spans only when it is.
+	TraceID    string     `json:"trace_id,omitempty"`
 	Deliveries []Delivery `json:"deliveries,omitempty"`
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/hookyard/hookyard/internal/console"
 	"github.com/hookyard/hookyard/internal/store"
 	"github.com/hookyard/hookyard/internal/store/sqlite"
+	"github.com/hookyard/hookyard/internal/tracing"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
@@ -416,7 +417,7 @@ func TestEventDetailMasksAndEscapes(t *testing.T) {
 	}
 	for _, want := range []string{"X-Shopify-Hmac-Sha256</th><td class=\"mono\">***", dls[0], "destination answered 400",
 		"HTTP 400", `{&#34;error&#34;:&#34;bad order&#34;}`, `<span class="k">&#34;note&#34;</span>`,
-		`<span class="l">true</span>`, "&lt;script&gt;"} {
+		`<span class="l">true</span>`, "&lt;script&gt;", `id="trace-id"`, ">" + tracing.TraceID(ev) + "</dd>"} {
 		if !strings.Contains(a.body, want) {
 			t.Errorf("event page lacks %q", want)
 		}
