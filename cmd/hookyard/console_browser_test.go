@@ -19,6 +19,7 @@ import (
 
 	"github.com/hookyard/hookyard/internal/api"
 	"github.com/hookyard/hookyard/internal/config"
+	"github.com/hookyard/hookyard/internal/tracing"
 	"github.com/hookyard/hookyard/internal/verify"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
@@ -349,6 +350,9 @@ func TestConsoleBrowser(t *testing.T) {
 	}
 	if h := op.text("table.headers"); strings.Contains(h, "X-Shopify-Hmac-Sha256") && !strings.Contains(h, "***") {
 		t.Errorf("headers not masked: %q", h)
+	}
+	if tid := op.text("#trace-id"); tid != tracing.TraceID(failedID) {
+		t.Errorf("event page shows trace id %q, want %s", tid, tracing.TraceID(failedID))
 	}
 	op.screenshot("event")
 	before := cn.sink.count()
