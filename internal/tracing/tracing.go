@@ -31,7 +31,7 @@ import (
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
-// Span and attribute names; docs/TRACING.md lists them.
+// Span and attribute names; the README (Traces) lists them.
 const (
 	SpanIngest    = "hookyard.ingest"
 	SpanAttempt   = "hookyard.attempt"
@@ -98,8 +98,8 @@ func (t *Tracer) Ingest(ctx context.Context, eventID, source, provider string) (
 }
 
 // Attempt starts the span of one delivery attempt, a child of the event's
-// ingest span. The context it returns carries the span, so an HTTP sender
-// propagates it as traceparent.
+// ingest span. The context it returns carries the span, so a destination
+// sender propagates it as traceparent (an HTTP or message header).
 func (t *Tracer) Attempt(ctx context.Context, ev *webhook.Event, d *webhook.Delivery, attempt int) (context.Context, trace.Span) {
 	if t == nil {
 		return ctx, trace.SpanFromContext(context.Background())
