@@ -149,12 +149,21 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		MaxBodyBytes: cfg.Server.MaxBodyBytes, MaxJSONDepth: cfg.Server.MaxJSONDepth,
 		MaxInFlight: cfg.Server.MaxInFlight, Logger: logger, Observer: m})
 
+	recon, err := buildReconciler(cfg, st, routes, s.engine, ld, m, alerts, logger) // reconcile.go
+	if err != nil {
+		return fail(err)
+	}
+	var reconAPI api.Reconciler
+	if recon != nil {
+		reconAPI = reconcileAPI{st.(store.Reconciles), recon}
+	}
+
 	pub := http.NewServeMux()
 	pub.Handle("POST /ingest/{source}", ing)
 	s.health(pub)
 	adm := http.NewServeMux()
 	adm.Handle("/api/", api.New(api.Config{Store: st, Tokens: cfg.Admin.Tokens, Logger: logger, Wake: s.engine.WakeAll,
-		Alerts: alerts.api()}))
+		Alerts: alerts.api(), Reconciler: reconAPI}))
 	adm.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
 	s.health(adm)
 	if profile {
@@ -197,6 +206,17 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		s.engine.Run(engineCtx)
 	}()
 	alerts.start(engineCtx)
+	reconDone := make(chan struct{})
+	if recon != nil {
+		recon.Bind(engineCtx)
+	}
+	go func() {
+		defer close(reconDone)
+		if recon != nil {
+			recon.Schedule(engineCtx)
+			recon.Wait()
+		}
+	}()
 	if l, ok := st.(listener); ok {
 		// An empty destination means "notifications may have been missed"
 		// (the listener reconnected): wake every destination.
@@ -229,6 +249,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		// 2. Stop claiming; in-flight sends finish or are released.
 		stopEngine()
 		<-engineDone
+		<-reconDone // runs in progress stop at their checkpoint
 		alerts.wait()
 		// 3. The admin API last, so operators can watch the drain.
 		s.admin.Shutdown(sctx)

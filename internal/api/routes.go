@@ -42,13 +42,15 @@ type Config struct {
 	Wake func()
 	// Alerts, if set, serves GET /api/v1/alerts and /api/v1/slos.
 	Alerts AlertSource
+	// Reconciler, if set, serves /api/v1/reconcile/runs.
+	Reconciler Reconciler
 }
 
 // New returns the admin API handler. It serves paths under /api/, so mount
 // it at "/api/".
 func New(cfg Config) http.Handler {
 	s := &server{store: replayWaker{cfg.Store, cfg.Wake}, auth: newAuthenticator(cfg.Tokens), log: cfg.Logger, now: cfg.Now,
-		alerts: cfg.Alerts}
+		alerts: cfg.Alerts, recon: cfg.Reconciler}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -75,6 +77,10 @@ func New(cfg Config) http.Handler {
 
 	handle("GET /api/v1/alerts", roleViewer, s.alertList)
 	handle("GET /api/v1/slos", roleViewer, s.sloList)
+
+	handle("GET /api/v1/reconcile/runs", roleViewer, s.reconcileRunList)
+	handle("GET /api/v1/reconcile/runs/{id}", roleViewer, s.reconcileRunGet)
+	handle("POST /api/v1/reconcile/runs", roleOperator, s.reconcileStart)
 
 	// Anything else under /api/ is authenticated first, so an anonymous
 	// caller learns nothing about which paths exist.
@@ -104,6 +110,8 @@ type server struct {
 	now   func() time.Time
 	// alerts is optional (nil: the alert endpoints answer 404).
 	alerts AlertSource
+	// recon is optional (nil: the reconcile endpoints answer 404).
+	recon Reconciler
 }
 
 // handlerFunc is an endpoint: it writes a success answer or returns an

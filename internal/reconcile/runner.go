@@ -111,7 +111,7 @@ func (r *Runner) Sources() []string {
 func lockName(source string) string { return "reconcile/" + source }
 
 // Run reconciles source over [since, until) now and returns the finished
-// run. It fails with ErrBusy when a run of the source holds the cluster
+// run; zero bounds default to the source's lookback window ending now. It fails with ErrBusy when a run of the source holds the cluster
 // lock elsewhere.
 func (r *Runner) Run(ctx context.Context, source string, since, until time.Time, trigger string) (Run, error) {
 	src, run, unlock, err := r.begin(ctx, source, since, until, trigger)
@@ -143,6 +143,15 @@ func (r *Runner) Start(ctx context.Context, source string, since, until time.Tim
 	return first, nil
 }
 
+// Bind sets the context background runs (Start) live in; until it is
+// called they live in context.Background. A server binds its lifetime
+// before serving the admin API, so shutdown stops them at a checkpoint.
+func (r *Runner) Bind(ctx context.Context) {
+	r.mu.Lock()
+	r.base = ctx
+	r.mu.Unlock()
+}
+
 // Wait blocks until background runs end (after their context ends).
 func (r *Runner) Wait() { r.wg.Wait() }
 
@@ -151,6 +160,13 @@ func (r *Runner) begin(ctx context.Context, source string, since, until time.Tim
 	src, ok := r.sources[source]
 	if !ok {
 		return nil, nil, nil, fmt.Errorf("%w: %q", ErrUnknownSource, source)
+	}
+	// Zero bounds mean the scheduled window: the lookback, ending now.
+	if until.IsZero() {
+		until = r.cfg.Now()
+	}
+	if since.IsZero() {
+		since = until.Add(-cmp.Or(src.Lookback, 6*time.Hour))
 	}
 	if !since.Before(until) {
 		return nil, nil, nil, fmt.Errorf("%w: since %s is not before until %s", webhook.ErrInvalid,
@@ -359,12 +375,8 @@ func (r *Runner) bodyKeys(ctx context.Context, src *Source, run *Run) (map[strin
 // Schedule runs due reconciliations until ctx ends: on every tick, if this
 // node leads, each source whose last run started at least Every ago runs
 // over [now-Lookback, now), and a run a crash left unfinished is resumed
-// from its checkpoint first. Background runs started by Start live as long
-// as ctx.
+// from its checkpoint first.
 func (r *Runner) Schedule(ctx context.Context) {
-	r.mu.Lock()
-	r.base = ctx
-	r.mu.Unlock()
 	t := time.NewTicker(r.cfg.Tick)
 	defer t.Stop()
 	for {
