@@ -231,7 +231,7 @@ func TestGitHubBackfillAndRedeliver(t *testing.T) {
 
 	// Redeliver mode asks GitHub instead of storing anything.
 	st2 := openStore(t)
-	src.Redeliver = true
+	src.Redeliver, src.Backfill = true, false // redeliver acts on its own
 	r2 := reconcile.New(reconcile.Config{Sources: []reconcile.Source{src}, Store: st2, Router: oneRoute{},
 		Locker: leader.NewLocal(), Now: func() time.Time { return t0 }})
 	run, err = r2.Run(t.Context(), "gh", since.Add(170*time.Minute), t0, reconcile.TriggerManual)

@@ -47,7 +47,8 @@ type Source struct {
 	// Backfill stores missing events; false only reports them.
 	Backfill bool
 	// Redeliver asks the provider to resend missing events (the Lister
-	// must be a Redeliverer) instead of building them.
+	// must be a Redeliverer) instead of building them; it acts even
+	// without Backfill.
 	Redeliver bool
 	// Every is the schedule (0: on demand only); Lookback the window.
 	Every, Lookback time.Duration
@@ -266,7 +267,7 @@ func (r *Runner) page(ctx context.Context, src *Source, run *Run, items []Item, 
 			continue
 		}
 		run.Missing++
-		if !src.Backfill {
+		if !src.Backfill && !src.Redeliver {
 			continue
 		}
 		dup, err := r.backfill(ctx, src, run, it)
