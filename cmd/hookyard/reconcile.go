@@ -70,6 +70,9 @@ func reconcileLister(s config.Source) (reconcile.Lister, error) {
 	case "github":
 		return reconcile.NewGitHub(a.BaseURL, a.Token, a.Repo, a.Org, a.HookID, c), nil
 	case "shopify":
+		if a.GraphQL {
+			return reconcile.NewShopifyGraphQL(a.BaseURL, a.Token, a.Version, a.Resources, c), nil
+		}
 		return reconcile.NewShopify(a.BaseURL, a.Token, a.Version, a.Resources, c), nil
 	case "woocommerce":
 		return reconcile.NewWooCommerce(a.BaseURL, a.Token, c), nil

@@ -44,6 +44,9 @@ type ReconcileAPI struct {
 
 	Version   string   `yaml:"version,omitempty"`   // shopify: Admin API version; default 2025-01
 	Resources []string `yaml:"resources,omitempty"` // shopify: orders (default), products, customers
+	// GraphQL (shopify) lists through the GraphQL Admin API, within its
+	// cost-based rate limit, instead of the REST list.
+	GraphQL bool `yaml:"graphql,omitempty"`
 
 	URL    string `yaml:"url,omitempty"`    // generic: URL template
 	Items  string `yaml:"items,omitempty"`  // generic: jq yielding the items
@@ -106,6 +109,9 @@ func (v *validator) reconcile(p string, s *Source) {
 	}
 	if a.HookID != 0 && !isGitHub {
 		v.errorf(ap+".hook_id", "is not used here")
+	}
+	if a.GraphQL && !isShopify {
+		v.errorf(ap+".graphql", "is only used by provider shopify")
 	}
 	if len(a.Resources) > 0 && !isShopify {
 		v.errorf(ap+".resources", "is not used here")

@@ -61,6 +61,8 @@ func TestReconcileConfig(t *testing.T) {
 			"sources[0].reconcile.api.url: must contain {cursor} when next is set"},
 		{"key of another provider", with(stripe, "    reconcile:", "      api: {token: k, hook_id: 3}"),
 			"sources[0].reconcile.api.hook_id: is not used here"},
+		{"graphql on stripe", with(stripe, "    reconcile:", "      api: {token: k, graphql: true}"),
+			"config line 6: sources[0].reconcile.api.graphql: is only used by provider shopify"},
 		{"relative base url", with(stripe, "    reconcile:", "      api: {token: k, base_url: /v1}"),
 			"sources[0].reconcile.api.base_url: must be an absolute http:// or https:// URL"},
 	}
