@@ -260,6 +260,7 @@ func (r *Runner) page(ctx context.Context, src *Source, run *Run, items []Item, 
 	if err != nil {
 		return err
 	}
+	var gaps []*Item
 	for _, it := range todo {
 		run.Listed++
 		if stored[it.Key] || received[it.Key] || anyOf(it.AltKeys, stored, received) {
@@ -267,29 +268,56 @@ func (r *Runner) page(ctx context.Context, src *Source, run *Run, items []Item, 
 			continue
 		}
 		run.Missing++
-		if !src.Backfill && !src.Redeliver {
-			continue
-		}
-		dup, err := r.backfill(ctx, src, run, it)
+		gaps = append(gaps, it)
+	}
+	if !src.Backfill && !src.Redeliver {
+		return nil
+	}
+	// Backfill a few at a time: concurrent ingests share the store's group
+	// commit (one fsync for many), and provider fetches overlap.
+	type result struct {
+		it  *Item
+		dup bool
+		err error
+	}
+	results := make([]result, len(gaps))
+	sem := make(chan struct{}, backfillConcurrency)
+	var wg sync.WaitGroup
+	for i, it := range gaps {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			dup, err := r.backfill(ctx, src, run.ID, it)
+			results[i] = result{it, dup, err}
+		}()
+	}
+	wg.Wait()
+	var fatal error
+	for _, res := range results {
 		switch {
-		case err != nil:
+		case res.err != nil:
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if errors.Is(err, webhook.ErrUnavailable) {
-				return err
+			if errors.Is(res.err, webhook.ErrUnavailable) {
+				fatal = res.err
+				continue
 			}
 			run.Errors++
-			run.LastError = fmt.Sprintf("%s: %v", it.Key, err)
-		case dup: // the real webhook arrived while the run was listing
+			run.LastError = fmt.Sprintf("%s: %v", res.it.Key, res.err)
+		case res.dup: // the real webhook arrived while the run was listing
 			run.Missing--
 			run.Matched++
 		default:
 			run.Backfilled++
 		}
 	}
-	return nil
+	return fatal
 }
+
+// backfillConcurrency bounds the backfills of one page in flight.
+const backfillConcurrency = 8
 
 func anyOf(keys []string, sets ...map[string]bool) bool {
 	for _, k := range keys {
@@ -304,7 +332,7 @@ func anyOf(keys []string, sets ...map[string]bool) bool {
 
 // backfill stores a synthetic event for it (or asks the provider to
 // redeliver it); dup reports that the event was already stored.
-func (r *Runner) backfill(ctx context.Context, src *Source, run *Run, it *Item) (dup bool, err error) {
+func (r *Runner) backfill(ctx context.Context, src *Source, runID string, it *Item) (dup bool, err error) {
 	if src.Redeliver {
 		rd, ok := src.Lister.(Redeliverer)
 		if !ok {
@@ -327,7 +355,7 @@ func (r *Runner) backfill(ctx context.Context, src *Source, run *Run, it *Item) 
 		h = http.Header{}
 	}
 	h.Set(OriginHeader, OriginValue)
-	h.Set(RunHeader, run.ID)
+	h.Set(RunHeader, runID)
 	ev := &webhook.Event{ID: webhook.NewID("evt_", now), Source: src.Name, Provider: src.Provider, Topic: it.Topic,
 		DedupKey: it.Key, ReceivedAt: now, Headers: h, Body: it.Body}
 	ds := r.cfg.Router.Deliveries(ctx, ev)

@@ -25,7 +25,7 @@ type sqliteStore interface {
 	store.Reconciles
 }
 
-func openStore(t *testing.T) sqliteStore {
+func openStore(t testing.TB) sqliteStore {
 	t.Helper()
 	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookyard.db"), sqlite.Config{})
 	if err != nil {
@@ -56,7 +56,7 @@ func (o *observed) Reconciled(r *reconcile.Run, _ int) {
 
 // stripeEvents returns n events, one a minute before t0, and ingests
 // every one whose index is not in missing as a real webhook would have.
-func stripeEvents(t *testing.T, s store.Store, n int, missing map[int]bool) [][]byte {
+func stripeEvents(t testing.TB, s store.Store, n int, missing map[int]bool) [][]byte {
 	t.Helper()
 	var out [][]byte
 	for i := range n {
