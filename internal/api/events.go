@@ -23,15 +23,17 @@ func (s *server) eventList(w http.ResponseWriter, r *http.Request, _ who) error 
 	return writeJSON(w, http.StatusOK, out)
 }
 
-// GET /api/v1/events/{id}: the event with masked headers and body, and
+// GET /api/v1/events/{id}: the event with masked headers, its body (PII
+// paths masked below admin), and
 // every delivery it fanned out to with its attempts.
-func (s *server) eventGet(w http.ResponseWriter, r *http.Request, _ who) error {
+func (s *server) eventGet(w http.ResponseWriter, r *http.Request, caller who) error {
 	ctx := r.Context()
 	ev, err := s.store.EventGet(ctx, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	out := eventDetail(&ev)
+	s.showBody(r, caller, &out)
 	// An event has one delivery per matching route: a handful, so one page.
 	ds, _, err := s.store.DeliveryList(ctx, store.DeliveryFilter{EventID: ev.ID, Limit: 1000})
 	if err != nil {

@@ -31,6 +31,9 @@ const (
 type Identity struct {
 	Name string `json:"name"`
 	Role string `json:"role"`
+	// TokenID is set for a token created through the API (not for one from
+	// the config file).
+	TokenID string `json:"token_id,omitempty"`
 }
 
 // Event is a stored webhook. Lists carry the summary fields only; the
@@ -51,7 +54,11 @@ type Event struct {
 	Body         json.RawMessage `json:"body,omitempty"`
 	BodyEncoding string          `json:"body_encoding,omitempty"`
 	BodySize     int             `json:"body_size,omitempty"`
-	Deliveries   []Delivery      `json:"deliveries,omitempty"`
+	// BodyMasked is set when PII paths were masked in Body for the
+	// caller's role, or the body was withheld (Body absent) because it is
+	// not JSON and so cannot be masked by path.
+	BodyMasked bool       `json:"body_masked,omitempty"`
+	Deliveries []Delivery `json:"deliveries,omitempty"`
 }
 
 // RawBody returns the event body as bytes. A JSON body comes back compacted:
@@ -152,10 +159,15 @@ type EventQuery struct {
 	Source   string
 	Topic    string
 	DedupKey string
-	Since    time.Time // received at or after
-	Until    time.Time // received before
-	Cursor   string
-	Limit    int // 1–1000; default 50
+	// Q finds events by a provider's id: the event id exactly, or a dedup
+	// key (the provider's delivery id) by prefix.
+	Q string
+	// States keeps events with a delivery in one of these states.
+	States []string
+	Since  time.Time // received at or after
+	Until  time.Time // received before
+	Cursor string
+	Limit  int // 1–1000; default 50
 }
 
 func (q EventQuery) values() url.Values {
@@ -163,6 +175,10 @@ func (q EventQuery) values() url.Values {
 	set(v, "source", q.Source)
 	set(v, "topic", q.Topic)
 	set(v, "dedup_key", q.DedupKey)
+	set(v, "q", q.Q)
+	if len(q.States) > 0 {
+		v.Set("state", strings.Join(q.States, ","))
+	}
 	setCommon(v, q.Since, q.Until, q.Cursor, q.Limit)
 	return v
 }
