@@ -41,7 +41,8 @@ func buildReconciler(cfg *config.Config, st store.Store, router reconcile.Router
 		sources = append(sources, reconcile.Source{Name: s.Name, Provider: s.Provider, Lister: l,
 			Backfill: rc.Backfill, Redeliver: rc.Redeliver, Threshold: rc.AlertThreshold,
 			Every:    cmp.Or(rc.Every.D(), config.DefaultReconcileEvery),
-			Lookback: cmp.Or(rc.Lookback.D(), config.DefaultReconcileLookback)})
+			Lookback: cmp.Or(rc.Lookback.D(), config.DefaultReconcileLookback),
+			Settle:   settle(rc)})
 	}
 	if len(sources) == 0 {
 		return nil, nil
@@ -53,6 +54,15 @@ func buildReconciler(cfg *config.Config, st store.Store, router reconcile.Router
 	obs := reconcileObservers{m.RegisterReconcile(), reconcileAlerts{alerts.engine}}
 	return reconcile.New(reconcile.Config{Sources: sources, Store: rs, Router: router, Waker: waker, Locker: ld,
 		Elector: ld, Observer: obs, Logger: log}), nil
+}
+
+// settle is the configured settle time: absent means the default, an
+// explicit 0s none.
+func settle(rc *config.Reconcile) time.Duration {
+	if rc.Settle != nil {
+		return rc.Settle.D()
+	}
+	return config.DefaultReconcileSettle
 }
 
 // reconcileLister builds the provider's lister: url selects the generic
@@ -125,7 +135,7 @@ func cmdReconcile(ctx context.Context, e *env, args []string) error {
 func reconcileRun(ctx context.Context, e *env, args []string) error {
 	fs, af := adminFlagSet(e, "reconcile run", "reconcile run [--since 6h] [--until T] [--no-wait] SOURCE")
 	since := fs.String("since", "", "window start: RFC 3339 time or a duration ago (default: the source's lookback)")
-	until := fs.String("until", "", "window end: RFC 3339 time or a duration ago (default: now)")
+	until := fs.String("until", "", "window end: RFC 3339 time or a duration ago (default: the source's settle time ago)")
 	noWait := fs.Bool("no-wait", false, "return once the run has started instead of waiting for it to finish")
 	pos, c, err := af.connect(e, fs, args, 1)
 	if err != nil {

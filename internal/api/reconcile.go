@@ -20,7 +20,7 @@ type Reconciler interface {
 	ReconcileRunList(ctx context.Context, source string, limit int) ([]store.ReconcileRun, error)
 	ReconcileRunGet(ctx context.Context, id string) (store.ReconcileRun, error)
 	// Start begins a run in the background; zero bounds mean the source's
-	// lookback window ending now.
+	// lookback window, ending its settle time before now.
 	Start(ctx context.Context, source string, since, until time.Time) (store.ReconcileRun, error)
 }
 
@@ -50,7 +50,7 @@ type ReconcileRunList struct {
 
 // ReconcileRequest is the body of POST /api/v1/reconcile/runs. Since and
 // Until are RFC 3339 times; absent, the window is the source's lookback
-// ending now.
+// ending its settle time before now.
 type ReconcileRequest struct {
 	Source string    `json:"source"`
 	Since  time.Time `json:"since,omitzero"`

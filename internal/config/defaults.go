@@ -114,4 +114,5 @@ func setZero[T comparable](p *T, def T) {
 const (
 	DefaultReconcileEvery    = 15 * time.Minute
 	DefaultReconcileLookback = 6 * time.Hour
+	DefaultReconcileSettle   = 5 * time.Minute
 )

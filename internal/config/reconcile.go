@@ -17,6 +17,9 @@ type Reconcile struct {
 	// Every.
 	Every    Duration `yaml:"every"`
 	Lookback Duration `yaml:"lookback"`
+	// Settle is how long the provider may take to deliver normally: each
+	// window ends this long before the run starts; nil (absent) means 5m.
+	Settle *Duration `yaml:"settle,omitempty"`
 	// Backfill stores missing events through the normal pipeline; false
 	// only reports them.
 	Backfill bool `yaml:"backfill"`
@@ -73,6 +76,9 @@ func (v *validator) reconcile(p string, s *Source) {
 	}
 	if _, set := v.d.lines[p+".lookback"]; set {
 		v.positive(p+".lookback", r.Lookback)
+	}
+	if r.Settle != nil && *r.Settle < 0 {
+		v.errorf(p+".settle", "must not be negative")
 	}
 	every, lookback := r.Every.D(), r.Lookback.D()
 	if every == 0 {

@@ -16,6 +16,9 @@ func TestReconcileConfig(t *testing.T) {
 			Source{Name: "s", Provider: "stripe", Secrets: []string{"whsec_x"}, Reconcile: &Reconcile{
 				Every: Duration(15 * time.Minute), Lookback: Duration(6 * time.Hour), Backfill: true,
 				API: ReconcileAPI{BaseURL: "https://api.stripe.com", Token: "rk_test"}}}},
+		{"settle", with(stripe, "    reconcile:", "      settle: 2m", "      api: {token: k}"),
+			Source{Name: "s", Provider: "stripe", Secrets: []string{"whsec_x"}, Reconcile: &Reconcile{
+				Settle: ptrDuration(2 * time.Minute), API: ReconcileAPI{Token: "k"}}}},
 		{"github org redeliver", oneSource("    provider: github", "    secrets: [g]", "    reconcile:",
 			"      redeliver: true", "      api: {token: t, org: acme, hook_id: 7}"),
 			Source{Name: "s", Provider: "github", Secrets: []string{"g"}, Reconcile: &Reconcile{Redeliver: true,
@@ -68,3 +71,5 @@ func TestReconcileConfig(t *testing.T) {
 	}
 	checkSources(t, nil, Options{}, "", ok, bad)
 }
+
+func ptrDuration(d time.Duration) *Duration { v := Duration(d); return &v }

@@ -52,6 +52,10 @@ type Source struct {
 	Redeliver bool
 	// Every is the schedule (0: on demand only); Lookback the window.
 	Every, Lookback time.Duration
+	// Settle is how long the provider may take to deliver normally: a
+	// window ends Settle before now by default, so events whose webhook is
+	// still on its way are not backfilled ahead of it.
+	Settle time.Duration
 	// Threshold: a run that finds more missing events than this raises an
 	// alert.
 	Threshold int
@@ -112,7 +116,8 @@ func (r *Runner) Sources() []string {
 func lockName(source string) string { return "reconcile/" + source }
 
 // Run reconciles source over [since, until) now and returns the finished
-// run; zero bounds default to the source's lookback window ending now. It fails with ErrBusy when a run of the source holds the cluster
+// run; zero bounds default to the source's lookback window ending Settle
+// before now. It fails with ErrBusy when a run of the source holds the cluster
 // lock elsewhere.
 func (r *Runner) Run(ctx context.Context, source string, since, until time.Time, trigger string) (Run, error) {
 	src, run, unlock, err := r.begin(ctx, source, since, until, trigger)
@@ -162,9 +167,10 @@ func (r *Runner) begin(ctx context.Context, source string, since, until time.Tim
 	if !ok {
 		return nil, nil, nil, fmt.Errorf("%w: %q", ErrUnknownSource, source)
 	}
-	// Zero bounds mean the scheduled window: the lookback, ending now.
+	// Zero bounds mean the scheduled window: the lookback, ending Settle
+	// before now.
 	if until.IsZero() {
-		until = r.cfg.Now()
+		until = r.cfg.Now().Add(-src.Settle)
 	}
 	if since.IsZero() {
 		since = until.Add(-cmp.Or(src.Lookback, 6*time.Hour))
@@ -423,15 +429,21 @@ func (r *Runner) Tick(ctx context.Context) {
 	if r.cfg.Elector != nil && !r.cfg.Elector.IsLeader() {
 		return
 	}
+	// Sources run side by side, so one slow provider does not hold back
+	// the others' schedules.
+	var wg sync.WaitGroup
 	for _, name := range r.Sources() {
 		src := r.sources[name]
 		if src.Every <= 0 || ctx.Err() != nil {
 			continue
 		}
-		if err := r.tickSource(ctx, src); err != nil && !errors.Is(err, ErrBusy) {
-			r.log.Warn("reconciliation not run", "source", name, "error", err.Error())
-		}
+		wg.Go(func() {
+			if err := r.tickSource(ctx, src); err != nil && !errors.Is(err, ErrBusy) {
+				r.log.Warn("reconciliation not run", "source", name, "error", err.Error())
+			}
+		})
 	}
+	wg.Wait()
 }
 
 func (r *Runner) tickSource(ctx context.Context, src *Source) error {
@@ -463,6 +475,7 @@ func (r *Runner) tickSource(ctx context.Context, src *Source) error {
 		return nil
 	}
 	unlock() // begin takes it again
-	_, err = r.Run(ctx, src.Name, now.Add(-src.Lookback), now, TriggerSchedule)
+	until := now.Add(-src.Settle)
+	_, err = r.Run(ctx, src.Name, until.Add(-src.Lookback), until, TriggerSchedule)
 	return err
 }

@@ -318,3 +318,34 @@ func TestScheduleLeaderOnly(t *testing.T) {
 type electorFunc func() bool
 
 func (f electorFunc) IsLeader() bool { return f() }
+
+// TestSettleEndsWindowsEarly: scheduled and default manual windows end
+// Settle before now, leaving webhooks still in flight to arrive.
+func TestSettleEndsWindowsEarly(t *testing.T) {
+	st := openStore(t)
+	// Event 9 was created 1s before t0: inside the settle time.
+	api := reconciletest.NewStripe(t, "rk_test_key", stripeEvents(t, st, 10, map[int]bool{9: true}))
+	var sleeps []time.Duration
+	src := stripeSource(api, &sleeps)
+	src.Settle = 10 * time.Minute
+	r := reconcile.New(reconcile.Config{Sources: []reconcile.Source{src}, Store: st, Router: oneRoute{},
+		Locker: leader.NewLocal(), Now: func() time.Time { return t0 }})
+	r.Tick(t.Context())
+	runs, err := st.ReconcileRunList(t.Context(), "stripe", 10)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs %+v %v", runs, err)
+	}
+	if run := runs[0]; !run.Until.Equal(t0.Add(-10*time.Minute)) || !run.Since.Equal(t0.Add(-70*time.Minute)) ||
+		run.Missing != 0 || run.Listed != 0 {
+		t.Fatalf("scheduled run %+v: want window [t0-70m, t0-10m) with nothing in it", run)
+	}
+	manual, err := r.Run(t.Context(), "stripe", time.Time{}, time.Time{}, reconcile.TriggerManual)
+	if err != nil || !manual.Until.Equal(t0.Add(-10*time.Minute)) {
+		t.Fatalf("manual run %+v %v", manual, err)
+	}
+	// An explicit window reaches as far as asked.
+	explicit, err := r.Run(t.Context(), "stripe", t0.Add(-time.Hour), t0, reconcile.TriggerManual)
+	if err != nil || explicit.Missing != 1 || explicit.Backfilled != 1 {
+		t.Fatalf("explicit run %+v %v", explicit, err)
+	}
+}
