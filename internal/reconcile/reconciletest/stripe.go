@@ -163,6 +163,15 @@ func (s *Stripe) RequestCount() int {
 	return len(s.Requests)
 }
 
+// Hold makes requests starting after the event id after (""
+// for the first page) wait until the returned channel is closed.
+func (s *Stripe) Hold(after string) chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Gate, s.GateAfter = make(chan struct{}), after
+	return s.Gate
+}
+
 // Request returns the raw query of the i-th request.
 func (s *Stripe) Request(i int) string {
 	s.mu.Lock()
