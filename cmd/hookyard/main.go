@@ -52,6 +52,7 @@ func commands() []command {
 		{"dlq", "list or replay dead-lettered deliveries (admin API)", cmdDLQ},
 		{"tokens", "create, list or revoke admin API tokens (admin API)", cmdTokens},
 		{"audit", "list, export or verify the admin audit log (admin API)", cmdAudit},
+		{"reconcile", "compare a source with its provider's API and backfill gaps (admin API)", cmdReconcile},
 		{"preview", "run a route's stages on an event file without sending", cmdPreview},
 		{"migrate", "apply database migrations and exit", cmdMigrate},
 		{"version", "print the version", cmdVersion},

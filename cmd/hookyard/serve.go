@@ -164,6 +164,15 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		MaxBodyBytes: cfg.Server.MaxBodyBytes, MaxJSONDepth: cfg.Server.MaxJSONDepth,
 		MaxInFlight: cfg.Server.MaxInFlight, Logger: logger, Observer: m, Tracer: tracer})
 
+	recon, err := buildReconciler(cfg, st, routes, s.engine, ld, m, alerts, logger) // reconcile.go
+	if err != nil {
+		return fail(err)
+	}
+	var reconAPI api.Reconciler
+	if recon != nil {
+		reconAPI = reconcileAPI{st.(store.Reconciles), recon}
+	}
+
 	pub := http.NewServeMux()
 	pub.Handle("POST /ingest/{source}", ing)
 	s.health(pub)
@@ -174,7 +183,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	auth := api.NewAuthenticator(cfg.Admin.Tokens, storedTokens, nil)
 	adminAPI := api.New(api.Config{Store: st, Auth: auth, PIIPaths: cfg.Admin.PIIPaths,
 		Logger: logger, Wake: s.engine.WakeAll, Alerts: alerts.api(), Routes: routes,
-		Destinations: destNames})
+		Destinations: destNames, Reconciler: reconAPI})
 	adm.Handle("/api/", adminAPI)
 	// The console acts through the admin API with each user's own token, so
 	// roles, masking and the audit log apply to it unchanged.
@@ -226,6 +235,17 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	}()
 	alerts.start(engineCtx)
 	retentionDone := startRetention(engineCtx, cfg, st, ld, logger) // retention.go
+	reconDone := make(chan struct{})
+	if recon != nil {
+		recon.Bind(engineCtx)
+	}
+	go func() {
+		defer close(reconDone)
+		if recon != nil {
+			recon.Schedule(engineCtx)
+			recon.Wait()
+		}
+	}()
 	if l, ok := st.(listener); ok {
 		// An empty destination means "notifications may have been missed"
 		// (the listener reconnected): wake every destination.
@@ -258,6 +278,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		// 2. Stop claiming; in-flight sends finish or are released.
 		stopEngine()
 		<-engineDone
+		<-reconDone // runs in progress stop at their checkpoint
 		alerts.wait()
 		<-retentionDone
 		// 3. The admin API last, so operators can watch the drain.

@@ -265,6 +265,11 @@ const (
 	EventBreakerClosed       = "breaker_closed"
 	EventDestinationDisabled = "destination_disabled"
 	EventDestinationEnabled  = "destination_enabled"
+	// EventReconcileGaps: a reconciliation run of a source (the subject)
+	// found more missing events than its threshold; EventReconcileClean: a
+	// later run found no more than that.
+	EventReconcileGaps  = "reconcile_gaps"
+	EventReconcileClean = "reconcile_clean"
 )
 
 // Event reports something the delivery engine decided: a breaker opened
@@ -284,6 +289,10 @@ func (e *Engine) Event(kind, destination, detail string) {
 		r, opening = &ruleDisabled, true
 	case EventDestinationEnabled:
 		r = &ruleDisabled
+	case EventReconcileGaps:
+		r, opening = &ruleReconcileGaps, true
+	case EventReconcileClean:
+		r = &ruleReconcileGaps
 	default:
 		e.log.Warn("unknown alert event", "kind", kind, "destination", destination)
 		return

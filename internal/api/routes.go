@@ -59,6 +59,8 @@ type Config struct {
 	Wake func()
 	// Alerts, if set, serves GET /api/v1/alerts and /api/v1/slos.
 	Alerts AlertSource
+	// Reconciler, if set, serves /api/v1/reconcile/runs.
+	Reconciler Reconciler
 	// Routes, if set, serves GET /api/v1/routes and route previews.
 	Routes RouteTable
 	// Destinations names the configured destinations, so idle ones are
@@ -82,7 +84,8 @@ type endpoint struct {
 
 func newHandler(cfg Config) (http.Handler, *server) {
 	s := &server{store: replayWaker{cfg.Store, cfg.Wake}, log: cfg.Logger, now: cfg.Now,
-		alerts: cfg.Alerts, routes: cfg.Routes, destinations: cfg.Destinations, tokens: cfg.TokenStore, audit: cfg.AuditLog, pii: parsePIIPaths(cfg.PIIPaths)}
+		alerts: cfg.Alerts, routes: cfg.Routes, destinations: cfg.Destinations, tokens: cfg.TokenStore, audit: cfg.AuditLog, pii: parsePIIPaths(cfg.PIIPaths),
+		recon: cfg.Reconciler}
 	if s.tokens == nil {
 		s.tokens, _ = cfg.Store.(store.Tokens)
 	}
@@ -136,6 +139,10 @@ func newHandler(cfg Config) (http.Handler, *server) {
 	handle("GET /api/v1/audit", roleAdmin, s.auditList)
 	handle("GET /api/v1/audit/verify", roleAdmin, s.auditVerify)
 
+	handle("GET /api/v1/reconcile/runs", roleViewer, s.reconcileRunList)
+	handle("GET /api/v1/reconcile/runs/{id}", roleViewer, s.reconcileRunGet)
+	handle("POST /api/v1/reconcile/runs", roleOperator, s.reconcileStart)
+
 	// Anything else under /api/ is authenticated first, so an anonymous
 	// caller learns nothing about which paths exist.
 	mux.Handle("/api/", s.route(roleViewer, s.fallback(mux)))
@@ -171,6 +178,8 @@ type server struct {
 	pii          piiPaths
 	// endpoints lists every route registered, for the OpenAPI sync test.
 	endpoints []endpoint
+	// recon is optional (nil: the reconcile endpoints answer 404).
+	recon Reconciler
 }
 
 // handlerFunc is an endpoint: it writes a success answer or returns an

@@ -321,7 +321,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown nested key",
 			yaml: doc("sources:", "  - name: shop", "    provder: shopify", "    secrets: [x]"),
-			want: []string{"config line 3: sources[0].provder: unknown key (want one of name, provider, secrets, tolerance, hmac, notification_url, basic_auth, token, paypal, allow_ips, trusted_proxies, rate_limit, rate_burst, schemas)"},
+			want: []string{"config line 3: sources[0].provder: unknown key (want one of name, provider, secrets, tolerance, hmac, notification_url, basic_auth, token, paypal, allow_ips, trusted_proxies, rate_limit, rate_burst, schemas, reconcile)"},
 		},
 		{
 			name: "duplicate key",

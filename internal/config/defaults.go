@@ -109,3 +109,10 @@ func setZero[T comparable](p *T, def T) {
 		*p = def
 	}
 }
+
+// Reconciliation defaults (sources[].reconcile).
+const (
+	DefaultReconcileEvery    = 15 * time.Minute
+	DefaultReconcileLookback = 6 * time.Hour
+	DefaultReconcileSettle   = 5 * time.Minute
+)

@@ -126,6 +126,9 @@ type Source struct {
 	// Schemas maps a topic, or "*" for every other topic, to a JSON Schema
 	// file (relative paths are relative to the config file).
 	Schemas map[string]string `yaml:"schemas,omitempty"`
+	// Reconcile compares the source's events with its provider's API on a
+	// schedule and backfills the gaps (reconcile.go).
+	Reconcile *Reconcile `yaml:"reconcile,omitempty"`
 }
 
 // BasicAuth is an HTTP Basic username and password.

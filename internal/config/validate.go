@@ -289,6 +289,7 @@ func (v *validator) sources() {
 			v.paypal(p+".paypal", s.PayPal)
 		}
 		v.frontDoorSource(p, s)
+		v.reconcile(p, s)
 	}
 }
 

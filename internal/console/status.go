@@ -4,13 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 
 	"github.com/hookyard/hookyard/internal/api"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
-// GET /console/: the SLO tiles, firing alerts and every destination's queue.
+// GET /console/: the SLO tiles, firing alerts, every destination's queue
+// and each source's last reconciliation run.
 func (c *Console) status(w http.ResponseWriter, r *http.Request, q *request) error {
 	ctx := r.Context()
 	data := map[string]any{}
@@ -33,8 +35,31 @@ func (c *Console) status(w http.ResponseWriter, r *http.Request, q *request) err
 		return err
 	}
 	data["Destinations"] = ds.Destinations
+	runs, err := q.client.ReconcileRuns(ctx, "", 200)
+	switch {
+	case errors.Is(err, webhook.ErrNotFound): // no source has reconciliation configured
+	case err != nil:
+		return err
+	default:
+		data["Reconcile"] = lastRunPerSource(runs.Runs)
+	}
 	c.render(w, r, q.sess, http.StatusOK, "status", data)
 	return nil
+}
+
+// lastRunPerSource keeps each source's newest run (runs come newest
+// first), in source order.
+func lastRunPerSource(runs []api.ReconcileRun) []api.ReconcileRun {
+	seen := map[string]bool{}
+	var out []api.ReconcileRun
+	for _, r := range runs {
+		if !seen[r.Source] {
+			seen[r.Source] = true
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Source < out[j].Source })
+	return out
 }
 
 // GET /console/destinations: each destination's queue.

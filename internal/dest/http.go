@@ -246,6 +246,9 @@ func (h *HTTP) Send(ctx context.Context, m *Message) Response {
 	req.Header.Set("Hookyard-Source", m.Event.Source)
 	req.Header.Set("Hookyard-Topic", m.Event.Topic)
 	req.Header.Set("Hookyard-Attempt", strconv.Itoa(m.Attempt))
+	if o := m.Event.Headers.Get("Hookyard-Origin"); o != "" { // "reconcile": backfilled from the provider's API
+		req.Header.Set("Hookyard-Origin", o)
+	}
 	// The attempt's span, when tracing is on, continues at the destination
 	// (W3C traceparent; replaces a static header of that name).
 	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(req.Header))

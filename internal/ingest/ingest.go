@@ -394,12 +394,15 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error)
 	return buf.Bytes(), nil
 }
 
-// dropHeaders are not stored: hop-by-hop headers, and credentials that are
-// not part of any provider's signature evidence.
+// dropHeaders are not stored: hop-by-hop headers, credentials that are
+// not part of any provider's signature evidence, and hookyard's own marks.
 var dropHeaders = map[string]bool{
 	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Te": true, "Trailer": true,
 	"Transfer-Encoding": true, "Upgrade": true, "Authorization": true, "Proxy-Authorization": true,
 	"Cookie": true,
+	// Set only by reconciliation on the events it backfills; a sender
+	// cannot claim them.
+	"Hookyard-Origin": true, "Hookyard-Reconcile-Run": true,
 }
 
 func storedHeaders(h http.Header) http.Header {
