@@ -115,6 +115,8 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("GET /console/alerts", c.page(c.alerts))
 	mux.Handle("GET /console/routes", c.page(c.routeList))
 	mux.Handle("POST /console/routes/preview", c.page(c.routePreview))
+	mux.Handle("GET /console/audit", c.page(c.audit))
+	mux.Handle("GET /console/audit/verify", c.page(c.auditVerify))
 	mux.Handle("/console/", c.page(func(w http.ResponseWriter, r *http.Request, _ *request) error {
 		return &pageError{status: http.StatusNotFound, msg: "No console page " + r.URL.Path}
 	}))
@@ -239,3 +241,7 @@ type view struct {
 // CanOperate reports whether the user's role may replay, cancel and
 // preview. Pages use it to hide controls; the API decides anyway.
 func (v view) CanOperate() bool { return v.Role == "operator" || v.Role == "admin" }
+
+// IsAdmin reports whether the user's role may read the audit log. Pages
+// use it to hide the link; the API decides anyway.
+func (v view) IsAdmin() bool { return v.Role == "admin" }
