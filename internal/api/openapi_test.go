@@ -71,11 +71,12 @@ func TestOpenAPISync(t *testing.T) {
 func TestOpenAPIQueryParams(t *testing.T) {
 	doc, ops := openAPIOps(t)
 	accepted := map[string][]string{
-		"GET /api/v1/events":     eventParams,
-		"GET /api/v1/deliveries": deliveryParams,
-		"GET /api/v1/dlq":        dlqParams,
-		"GET /api/v1/quarantine": quarantineParams,
-		"GET /api/v1/audit":      auditParams,
+		"GET /api/v1/events":        eventParams,
+		"GET /api/v1/deliveries":    deliveryParams,
+		"GET /api/v1/dlq":           dlqParams,
+		"GET /api/v1/quarantine":    quarantineParams,
+		"GET /api/v1/audit":         auditParams,
+		"GET /api/v1/status/series": seriesParams,
 	}
 	for key, want := range accepted {
 		op, ok := ops[key]

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookyard/hookyard/internal/verify"
+	"github.com/hookyard/hookyard/internal/webhook"
+)
+
+// TestStatusSeries scripts three minutes of traffic through a real node on
+// SQLite — deliveries that succeed (and duplicates), deliveries that fail
+// until they are dead, and a backlog that does not move — samples after
+// each, and reads the history back from GET /api/v1/status/series.
+func TestStatusSeries(t *testing.T) {
+	var failing atomic.Bool
+	oms := newSink(t, func(int) int {
+		if failing.Load() {
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusOK
+	})
+	crm := newSink(t, nil)
+	crm.block = make(chan struct{}) // set before any request: crm never answers
+	n := startNode(t, httpDest("oms", oms.srv.URL, "")+httpDest("crm", crm.srv.URL, ""),
+		"  - {source: shop, destination: oms}\n  - {source: stripe, destination: crm}")
+	t.Cleanup(func() { close(crm.block) })
+	ctx := context.Background()
+	e := n.alerts.engine
+
+	// The engine samples once as it starts; script from there on, on a
+	// clock of the test's own a minute apart.
+	var base time.Time
+	for deadline := time.Now().Add(10 * time.Second); base.IsZero(); {
+		if base = e.Sampled(); base.IsZero() {
+			if time.Now().After(deadline) {
+				t.Fatal("the alert engine never sampled")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	tick := func(m int) {
+		t.Helper()
+		if err := e.Tick(ctx, base.Add(time.Duration(m)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The metrics are recorded just after the store's transition: wait
+	// for them, not for the state.
+	completed := func(state string, want float64) {
+		t.Helper()
+		key := `hookyard_deliveries_completed_total{destination="oms",state="` + state + `"}`
+		for deadline := time.Now().Add(10 * time.Second); scrape(t, n)[key] < want; {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never reached %v", key, want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+
+	// Minute 1: five delivered, two duplicates.
+	for i := range 5 {
+		if code, body := status(t, signedRequest(t, n.ingestURL("shop"), orderBody(i), fmt.Sprint("s-", i))); code != 202 {
+			t.Fatalf("%d %s", code, body)
+		}
+	}
+	for i := range 2 {
+		if code, _ := status(t, signedRequest(t, n.ingestURL("shop"), orderBody(i), fmt.Sprint("s-", i))); code != 200 {
+			t.Fatalf("duplicate answered %d", code)
+		}
+	}
+	completed("succeeded", 5)
+	tick(1)
+
+	// Minute 2: two more, each failing five times (503) until dead.
+	failing.Store(true)
+	for i := 5; i < 7; i++ {
+		_, body := post(t, n.ingestURL("shop"), orderBody(i), fmt.Sprint("s-", i))
+		id, _ := decodeAck(t, body)
+		waitState(t, n, id, webhook.StateDead)
+	}
+	completed("dead", 2)
+	tick(2)
+
+	// Minute 3: three events to crm, which never answers: a backlog that
+	// does not drain.
+	for i := range 3 {
+		if code, body := status(t, stripeRequest(t, n.ingestURL("stripe"), i)); code != 202 {
+			t.Fatalf("stripe: %d %s", code, body)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		ds, err := n.client.Destinations(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waiting := 0
+		for _, d := range ds.Destinations {
+			if d.Name == "crm" {
+				waiting = d.Due + d.Scheduled + d.InFlight
+			}
+		}
+		if waiting == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("crm backlog %d, want 3", waiting)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	tick(3)
+
+	s, err := n.client.StatusSeries(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Times) != 3 || !s.Times[0].Equal(base.Add(time.Minute)) || !s.Times[2].Equal(base.Add(3*time.Minute)) {
+		t.Fatalf("times %v, want the three scripted minutes after %v", s.Times, base)
+	}
+	if hits := s.DedupHits["shop"]; fmt.Sprint(hits) != "[2 0 0]" {
+		t.Errorf("dedup hits of shop %v, want [2 0 0]", hits)
+	}
+	got := map[string]int{}
+	for i, d := range s.Destinations {
+		got[d.Destination] = i
+	}
+	o, c := s.Destinations[got["oms"]], s.Destinations[got["crm"]]
+	if o.Destination != "oms" || c.Destination != "crm" {
+		t.Fatalf("destinations %+v", s.Destinations)
+	}
+	if fmt.Sprint(o.Attempts) != "[5 10 0]" || fmt.Sprint(o.Dead) != "[0 2 2]" || fmt.Sprint(o.QueueDepth) != "[0 0 0]" {
+		t.Errorf("oms attempts %v dead %v depth %v", o.Attempts, o.Dead, o.QueueDepth)
+	}
+	if o.SuccessRatio[0] == nil || *o.SuccessRatio[0] != 1 || o.SuccessRatio[1] == nil || *o.SuccessRatio[1] != 0 ||
+		o.SuccessRatio[2] != nil {
+		t.Errorf("oms success ratio %v", deref(o.SuccessRatio))
+	}
+	if o.P95Seconds[0] == nil || *o.P95Seconds[0] <= 0 || *o.P95Seconds[0] > 10 || o.P95Seconds[1] != nil {
+		t.Errorf("oms p95 %v", deref(o.P95Seconds))
+	}
+	if f := o.ErrorClasses[webhook.ClassHTTP5xx]; len(o.ErrorClasses) != 1 || fmt.Sprint(f) != "[0 10 0]" {
+		t.Errorf("oms error classes %v", o.ErrorClasses)
+	}
+	if fmt.Sprint(c.Attempts) != "[0 0 0]" || fmt.Sprint(c.QueueDepth) != "[0 0 3]" || fmt.Sprint(c.Stalled) != "[false false true]" ||
+		c.TimeToDrainSeconds[2] != nil || c.TimeToDrainSeconds[0] == nil || *c.TimeToDrainSeconds[0] != 0 {
+		t.Errorf("crm attempts %v depth %v stalled %v drain %v", c.Attempts, c.QueueDepth, c.Stalled, deref(c.TimeToDrainSeconds))
+	}
+
+	if s, err := n.client.StatusSeries(ctx, 1); err != nil || len(s.Times) != 1 {
+		t.Errorf("the last minute: %v, %v", s.Times, err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+n.adminAddr+"/api/v1/status/series?minutes=0", nil)
+	req.Header.Set("Authorization", "Bearer "+adminToken)
+	if code, body := status(t, req); code != http.StatusBadRequest || !strings.Contains(body, "minutes") {
+		t.Errorf("minutes=0: %d %s", code, body)
+	}
+}
+
+// stripeRequest signs a small event as Stripe would.
+func stripeRequest(t *testing.T, url string, i int) *http.Request {
+	t.Helper()
+	body := []byte(fmt.Sprintf(`{"id":"evt_series_%d","type":"invoice.paid","object":"event"}`, i))
+	p, _ := verify.Lookup("stripe")
+	h, err := p.Sign("whsec_test_0123456789", body, verify.SignOptions{Topic: "invoice.paid", ID: fmt.Sprint("evt_series_", i), Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	req.Header = h
+	req.Header.Set("Content-Type", "application/json")
+	return req
+}
+
+func deref(fs []*float64) []any {
+	out := make([]any, len(fs))
+	for i, f := range fs {
+		if f != nil {
+			out[i] = *f
+		}
+	}
+	return out
+}
