@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -152,6 +156,29 @@ func TestStatusSeries(t *testing.T) {
 		t.Errorf("crm attempts %v depth %v stalled %v drain %v", c.Attempts, c.QueueDepth, c.Stalled, deref(c.TimeToDrainSeconds))
 	}
 
+	// The console's status page draws them: a line for each series, and
+	// the stalled minute of crm as a red mark.
+	page := consoleGet(t, n, "/console/")
+	for _, id := range []string{"spark-oms-success", "spark-oms-p95", "spark-oms-depth", "spark-oms-drain", "spark-oms-errors",
+		"spark-crm-depth", "spark-crm-drain", "spark-dedup"} {
+		fig := figure(page, id)
+		if !strings.Contains(fig, `<path d="M`) {
+			t.Errorf("%s has no SVG path:\n%s", id, fig)
+		}
+	}
+	if fig := figure(page, "spark-oms-errors"); !strings.Contains(fig, "5xx 10") || !strings.Contains(fig, "10 in the last hour") {
+		t.Errorf("error classes sparkline:\n%s", fig)
+	}
+	if fig := figure(page, "spark-crm-drain"); !strings.Contains(fig, `class="bad"`) || !strings.Contains(fig, "<b>stalled</b>") {
+		t.Errorf("stalled crm:\n%s", fig)
+	}
+	if fig := figure(page, "spark-dedup"); !strings.Contains(fig, "2 in the last hour") {
+		t.Errorf("dedup sparkline:\n%s", fig)
+	}
+	if fig := figure(page, "spark-crm-success"); strings.Contains(fig, "<path") || !strings.Contains(fig, "no attempts") {
+		t.Errorf("crm made no attempt, yet:\n%s", fig)
+	}
+
 	if s, err := n.client.StatusSeries(ctx, 1); err != nil || len(s.Times) != 1 {
 		t.Errorf("the last minute: %v, %v", s.Times, err)
 	}
@@ -185,4 +212,45 @@ func deref(fs []*float64) []any {
 		}
 	}
 	return out
+}
+
+// consoleGet logs in to the node's console with the admin token (form,
+// CSRF and session cookie, as a browser does) and returns the page at path.
+func consoleGet(t *testing.T, n *node, path string) string {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	base := "http://" + n.adminAddr
+	get := func(p string) string {
+		resp, err := hc.Get(base + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d\n%s", p, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(get("/console/login"))
+	if m == nil {
+		t.Fatal("no CSRF field on the login form")
+	}
+	resp, err := hc.PostForm(base+"/console/login", url.Values{"csrf": {m[1]}, "token": {adminToken}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return get(path)
+}
+
+// figure returns the <figure> element with id in page, or "".
+func figure(page, id string) string {
+	i := strings.Index(page, `<figure class="spark" id="`+id+`"`)
+	if i < 0 {
+		return ""
+	}
+	j := strings.Index(page[i:], "</figure>")
+	return page[i : i+j]
 }

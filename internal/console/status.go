@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/hookyard/hookyard/internal/api"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
-// GET /console/: the SLO tiles, firing alerts and every destination's queue.
+// GET /console/: the SLO tiles, firing alerts, the last hour as
+// sparklines and every destination's queue.
 func (c *Console) status(w http.ResponseWriter, r *http.Request, q *request) error {
 	ctx := r.Context()
 	data := map[string]any{}
@@ -27,6 +29,15 @@ func (c *Console) status(w http.ResponseWriter, r *http.Request, q *request) err
 			return err
 		}
 		data["Firing"] = al.Firing
+	}
+	series, err := q.client.StatusSeries(ctx, int(historySpan/time.Minute))
+	switch {
+	case errors.Is(err, webhook.ErrNotFound):
+	case err != nil:
+		return err
+	default:
+		data["History"], data["Dedup"] = statusHistory(series)
+		data["HistoryPoints"], data["HistoryKept"] = len(series.Times), true
 	}
 	ds, err := q.client.Destinations(ctx)
 	if err != nil {
