@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookyard/hookyard/internal/alert"
 	"github.com/hookyard/hookyard/internal/verify"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
@@ -38,23 +39,7 @@ func TestStatusSeries(t *testing.T) {
 	ctx := context.Background()
 	e := n.alerts.engine
 
-	// The engine samples once as it starts; script from there on, on a
-	// clock of the test's own a minute apart.
-	var base time.Time
-	for deadline := time.Now().Add(10 * time.Second); base.IsZero(); {
-		if base = e.Sampled(); base.IsZero() {
-			if time.Now().After(deadline) {
-				t.Fatal("the alert engine never sampled")
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	tick := func(m int) {
-		t.Helper()
-		if err := e.Tick(ctx, base.Add(time.Duration(m)*time.Minute)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	base, tick := scriptedMinutes(t, e)
 	// The metrics are recorded just after the store's transition: wait
 	// for them, not for the state.
 	completed := func(state string, want float64) {
@@ -166,13 +151,13 @@ func TestStatusSeries(t *testing.T) {
 			t.Errorf("%s has no SVG path:\n%s", id, fig)
 		}
 	}
-	if fig := figure(page, "spark-oms-errors"); !strings.Contains(fig, "5xx 10") || !strings.Contains(fig, "10 in the last hour") {
+	if fig := figure(page, "spark-oms-errors"); !strings.Contains(fig, "5xx 10") || !strings.Contains(fig, "10 in 1h") {
 		t.Errorf("error classes sparkline:\n%s", fig)
 	}
 	if fig := figure(page, "spark-crm-drain"); !strings.Contains(fig, `class="bad"`) || !strings.Contains(fig, "<b>stalled</b>") {
 		t.Errorf("stalled crm:\n%s", fig)
 	}
-	if fig := figure(page, "spark-dedup"); !strings.Contains(fig, "2 in the last hour") {
+	if fig := figure(page, "spark-dedup"); !strings.Contains(fig, "2 in 1h") {
 		t.Errorf("dedup sparkline:\n%s", fig)
 	}
 	if fig := figure(page, "spark-crm-success"); strings.Contains(fig, "<path") || !strings.Contains(fig, "no attempts") {
@@ -253,4 +238,27 @@ func figure(page, id string) string {
 	}
 	j := strings.Index(page[i:], "</figure>")
 	return page[i : i+j]
+}
+
+// scriptedMinutes waits for the alert engine's first sample (taken as it
+// starts) and returns its time and a tick that samples at base plus m
+// minutes: a clock of the test's own, so a test scripts minutes of
+// history in seconds. (The engine's own next sample comes a real minute
+// after the first, later than these tests run.)
+func scriptedMinutes(t *testing.T, e *alert.Engine) (base time.Time, tick func(m int)) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); base.IsZero(); {
+		if base = e.Sampled(); base.IsZero() {
+			if time.Now().After(deadline) {
+				t.Fatal("the alert engine never sampled")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	return base, func(m int) {
+		t.Helper()
+		if err := e.Tick(context.Background(), base.Add(time.Duration(m)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

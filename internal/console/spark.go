@@ -105,8 +105,8 @@ func statusHistory(s api.StatusSeries) (dests []destHistory, dedup spark) {
 		sum += v
 	}
 	top := maxOf(total)
-	dedup = spark{ID: "spark-dedup", Label: "dedup hits, all sources", Latest: fmt.Sprintf("%.0f in the last hour", sum),
-		Title: fmt.Sprintf("duplicates recognised each minute (top %.0f)", top),
+	dedup = spark{ID: "spark-dedup", Label: "dedup hits", Latest: fmt.Sprintf("%.0f in 1h", sum),
+		Title: fmt.Sprintf("duplicates recognised each minute, all sources (top %.0f)", top),
 		Paths: []sparkPath{{D: line(xs, total, top)}}}
 	return dests, dedup
 }
@@ -124,7 +124,7 @@ func errorSpark(id string, xs []float64, d api.DestinationSeries) spark {
 		series[i] = floats(d.ErrorClasses[c])
 		top = max(top, maxOf(series[i]))
 	}
-	sp := spark{ID: id, Label: "failed attempts by class",
+	sp := spark{ID: id, Label: "failed, by class",
 		Title: fmt.Sprintf("failed attempts each minute, one line per error class (top %.0f)", top)}
 	for i, c := range names {
 		n := 0.0
@@ -136,7 +136,7 @@ func errorSpark(id string, xs []float64, d api.DestinationSeries) spark {
 		sp.Paths = append(sp.Paths, p)
 		sp.Legend = append(sp.Legend, p)
 	}
-	sp.Latest = fmt.Sprintf("%.0f in the last hour", sum)
+	sp.Latest = fmt.Sprintf("%.0f in 1h", sum)
 	return sp
 }
 

@@ -63,7 +63,7 @@ func TestStatusHistoryPlacesPointsInTime(t *testing.T) {
 		t.Errorf("p95 %+v", got)
 	}
 	// Sources are summed: 1 then 5.
-	if dedup.Paths[0].D != "M60.0 25.0 L120.0 1.0" || dedup.Latest != "6 in the last hour" {
+	if dedup.Paths[0].D != "M60.0 25.0 L120.0 1.0" || dedup.Latest != "6 in 1h" {
 		t.Errorf("dedup %+v", dedup)
 	}
 }
