@@ -47,6 +47,9 @@ type Config struct {
 	// MaxSessions bounds the sessions held at once (default 10000); beyond
 	// it a login evicts the session closest to expiry.
 	MaxSessions int
+	// LoginsPerMinute bounds login attempts per client address (default
+	// 10, as a burst refilled over a minute); beyond it a login answers 429.
+	LoginsPerMinute int
 }
 
 // Console serves /console/.
@@ -55,6 +58,7 @@ type Console struct {
 	log      *slog.Logger
 	now      func() time.Time
 	sessions *sessions
+	logins   *loginLimiter
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 }
@@ -72,6 +76,7 @@ func New(cfg Config) (*Console, error) {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	c.sessions = newSessions(cmp.Or(cfg.SessionTTL, 8*time.Hour), cmp.Or(cfg.MaxSessions, 10000), c.now)
+	c.logins = newLoginLimiter(cmp.Or(cfg.LoginsPerMinute, 10), 10000)
 	pages, err := parseTemplates()
 	if err != nil {
 		return nil, err
