@@ -52,7 +52,9 @@ func (e *Engine) History(span time.Duration) []HistoryPoint {
 	var out []HistoryPoint
 	for i := 1; i < e.minutes.len(); i++ {
 		prev, cur := e.minutes.at(i-1), e.minutes.at(i)
-		if !cur.at.After(from) {
+		// A sample not after its predecessor (the wall clock stepped
+		// back) has no interval of its own to report.
+		if !cur.at.After(from) || !cur.at.After(prev.at) {
 			continue
 		}
 		out = append(out, historyPoint(prev, cur))

@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"context"
 	"math"
 	"testing"
 	"time"
@@ -67,6 +68,14 @@ func TestHistory(t *testing.T) {
 
 	if h := b.e.History(time.Minute); len(h) != 1 || !h[0].At.Equal(b.now) {
 		t.Errorf("History(1m) = %+v, want the newest point only", h)
+	}
+
+	// The wall clock steps back 30s: that sample reports no interval.
+	if err := b.e.Tick(context.Background(), b.now.Add(-30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if h := b.e.History(time.Hour); len(h) != 3 {
+		t.Errorf("after a clock step back: %d points, want the same 3", len(h))
 	}
 }
 
