@@ -28,7 +28,7 @@ import (
 const chromiumPath = "/usr/bin/chromium"
 
 var updateScreenshots = flag.Bool("update-screenshots", false,
-	"console browser tests: write PNG screenshots of each page to docs/console/")
+	"console browser tests: write PNG screenshots of each page to docs/screenshots/")
 
 const (
 	consoleOperatorToken = "operator-token-0123456789abcdef"
@@ -262,7 +262,7 @@ func (b *tab) screenshot(name string) {
 		return
 	}
 	png := runIn(b, chromedp.FullScreenshot(100))
-	path := filepath.Join("..", "..", "docs", "console", name+".png")
+	path := filepath.Join("..", "..", "docs", "screenshots", name+".png")
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		b.t.Fatal(err)
 	}
@@ -297,13 +297,27 @@ func TestConsoleBrowser(t *testing.T) {
 	browser := newBrowser(t)
 	cn := startConsoleNode(t)
 
+	// Traffic spread over scripted samples eight minutes apart, so the
+	// status page has most of an hour to draw.
+	_, tick := scriptedMinutes(t, cn.alerts.engine)
 	cn.failing.Store(true)
 	failedID, failedDlv := cn.event(t, "wh-failed-1001", 1, webhook.StateDead)
+	tick(8)
 	dlqID, dlqDlv := cn.event(t, "wh-failed-1002", 2, webhook.StateDead)
 	csrfID, csrfDlv := cn.event(t, "wh-failed-1003", 3, webhook.StateDead)
+	tick(16)
 	cn.failing.Store(false)
 	for i := range 6 {
 		cn.event(t, fmt.Sprintf("wh-ok-%d", 2000+i), 10+i, webhook.StateSucceeded)
+		if i == 0 {
+			// A provider retry of the same delivery: a dedup hit.
+			if resp, _ := post(t, cn.ingestURL("shop"), orderBody(10), "wh-ok-2000"); resp.StatusCode != http.StatusOK {
+				t.Fatalf("duplicate: %d", resp.StatusCode)
+			}
+		}
+		if i%2 == 1 {
+			tick(24 + 8*(i/2))
+		}
 	}
 	// An authentic body that is not JSON is quarantined.
 	if resp, b := post(t, cn.ingestURL("shop"), []byte("total_price=19.99&not=json"), "wh-bad-body"); resp.StatusCode != http.StatusBadRequest {
@@ -316,6 +330,15 @@ func TestConsoleBrowser(t *testing.T) {
 	op.login(consoleOperatorToken)
 	if who := op.text("form.who span"); !strings.Contains(who, "oncall") || !strings.Contains(who, "operator") {
 		t.Errorf("header shows %q, want the operator's name and role", who)
+	}
+	// The status page draws the scripted minutes as sparklines.
+	for _, id := range []string{"spark-oms-success", "spark-oms-p95", "spark-oms-depth", "spark-oms-errors", "spark-dedup"} {
+		if n := op.count("#" + id + " svg path"); n == 0 {
+			t.Errorf("status page: %s draws no path", id)
+		}
+	}
+	if n := op.count(`a[href="/console/audit"]`); n != 0 {
+		t.Error("an operator sees the audit log link")
 	}
 	op.screenshot("status")
 
@@ -412,6 +435,30 @@ func TestConsoleBrowser(t *testing.T) {
 	if n := op.count("main section.delivery"); n != 1 {
 		t.Errorf("quarantine shows %d requests, want the one non-JSON body", n)
 	}
+
+	// An admin finds the operator's replays in the audit log, filters them
+	// and verifies the chain.
+	adm := openTab(t, browser, cn.admin)
+	adm.login(adminToken)
+	adm.clickNav(chromedp.CSS(`header nav a[href="/console/audit"]`))
+	if rows := adm.text("#results tbody"); !strings.Contains(rows, "POST /api/v1/deliveries/{id}/replay") ||
+		!strings.Contains(rows, failedDlv) || !strings.Contains(rows, "POST /api/v1/dlq/replay") {
+		t.Errorf("audit log rows %q lack the operator's replays", rows)
+	}
+	adm.do(chromedp.SendKeys(chromedp.CSS("input[name=action]"), "POST /api/v1/deliveries/{id}/replay"),
+		chromedp.SendKeys(chromedp.CSS("input[name=actor]"), "oncall"))
+	adm.clickNav(chromedp.CSS("#apply"))
+	if n := adm.count("#results tbody tr"); n != 1 {
+		t.Errorf("filtered audit log shows %d rows, want the one replay from the event page (the forged one never reached the API)", n)
+	}
+	adm.clickNav(chromedp.CSS("#verify"))
+	if v := adm.text("#verify-result"); !strings.Contains(v, "Chain intact.") || !strings.Contains(v, "3 entries verified") {
+		t.Errorf("verify shows %q, want the three operator actions verified", v)
+	}
+	if n := adm.count("#results tbody tr"); n != 1 {
+		t.Errorf("after verifying, the filtered list shows %d rows, want it still filtered to 1", n)
+	}
+	adm.screenshot("audit")
 }
 
 // TestConsoleBrowserViewer: a viewer sees the dead letter but no replay

@@ -78,6 +78,7 @@ func TestOpenAPIQueryParams(t *testing.T) {
 		"GET /api/v1/quarantine":     quarantineParams,
 		"GET /api/v1/audit":          auditParams,
 		"GET /api/v1/reconcile/runs": reconcileParams,
+		"GET /api/v1/status/series":  seriesParams,
 	}
 	for key, want := range accepted {
 		op, ok := ops[key]

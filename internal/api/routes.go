@@ -61,6 +61,9 @@ type Config struct {
 	Alerts AlertSource
 	// Reconciler, if set, serves /api/v1/reconcile/runs.
 	Reconciler Reconciler
+	// Series, if set, serves GET /api/v1/status/series; default: Alerts,
+	// when it implements SeriesSource.
+	Series SeriesSource
 	// Routes, if set, serves GET /api/v1/routes and route previews.
 	Routes RouteTable
 	// Destinations names the configured destinations, so idle ones are
@@ -91,6 +94,10 @@ func newHandler(cfg Config) (http.Handler, *server) {
 	}
 	if s.audit == nil {
 		s.audit, _ = cfg.Store.(store.Audit)
+	}
+	s.series = cfg.Series
+	if s.series == nil {
+		s.series, _ = cfg.Alerts.(SeriesSource)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -128,6 +135,7 @@ func newHandler(cfg Config) (http.Handler, *server) {
 
 	handle("GET /api/v1/alerts", roleViewer, s.alertList)
 	handle("GET /api/v1/slos", roleViewer, s.sloList)
+	handle("GET /api/v1/status/series", roleViewer, s.statusSeries)
 
 	handle("GET /api/v1/routes", roleViewer, s.routeList)
 	handle("POST /api/v1/routes/{name}/preview", roleViewer, s.routePreview)
@@ -171,7 +179,8 @@ type server struct {
 	now   func() time.Time
 	// alerts is optional (nil: the alert endpoints answer 404).
 	alerts       AlertSource
-	routes       RouteTable // nil: the route endpoints answer 404
+	series       SeriesSource // nil: the series endpoint answers 404
+	routes       RouteTable   // nil: the route endpoints answer 404
 	destinations []string
 	tokens       store.Tokens // nil: the token endpoints answer 404
 	audit        store.Audit  // nil: nothing is recorded

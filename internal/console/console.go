@@ -47,6 +47,9 @@ type Config struct {
 	// MaxSessions bounds the sessions held at once (default 10000); beyond
 	// it a login evicts the session closest to expiry.
 	MaxSessions int
+	// LoginsPerMinute bounds login attempts per client address (default
+	// 10, as a burst refilled over a minute); beyond it a login answers 429.
+	LoginsPerMinute int
 }
 
 // Console serves /console/.
@@ -55,6 +58,7 @@ type Console struct {
 	log      *slog.Logger
 	now      func() time.Time
 	sessions *sessions
+	logins   *loginLimiter
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
 }
@@ -72,6 +76,7 @@ func New(cfg Config) (*Console, error) {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	c.sessions = newSessions(cmp.Or(cfg.SessionTTL, 8*time.Hour), cmp.Or(cfg.MaxSessions, 10000), c.now)
+	c.logins = newLoginLimiter(cmp.Or(cfg.LoginsPerMinute, 10), 10000)
 	pages, err := parseTemplates()
 	if err != nil {
 		return nil, err
@@ -115,6 +120,8 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("GET /console/alerts", c.page(c.alerts))
 	mux.Handle("GET /console/routes", c.page(c.routeList))
 	mux.Handle("POST /console/routes/preview", c.page(c.routePreview))
+	mux.Handle("GET /console/audit", c.page(c.audit))
+	mux.Handle("GET /console/audit/verify", c.page(c.auditVerify))
 	mux.Handle("/console/", c.page(func(w http.ResponseWriter, r *http.Request, _ *request) error {
 		return &pageError{status: http.StatusNotFound, msg: "No console page " + r.URL.Path}
 	}))
@@ -239,3 +246,7 @@ type view struct {
 // CanOperate reports whether the user's role may replay, cancel and
 // preview. Pages use it to hide controls; the API decides anyway.
 func (v view) CanOperate() bool { return v.Role == "operator" || v.Role == "admin" }
+
+// IsAdmin reports whether the user's role may read the audit log. Pages
+// use it to hide the link; the API decides anyway.
+func (v view) IsAdmin() bool { return v.Role == "admin" }

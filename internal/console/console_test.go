@@ -54,6 +54,7 @@ var t0 = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 // on one httptest server, with a clock tests may move.
 type fixture struct {
 	store *sqlite.Store
+	path  string // the SQLite file
 	srv   *httptest.Server
 
 	mu  sync.Mutex
@@ -70,7 +71,8 @@ func (f *fixture) clock() time.Time {
 func setup(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{now: t0}
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookyard.db"), sqlite.Config{Now: f.clock})
+	f.path = filepath.Join(t.TempDir(), "hookyard.db")
+	st, err := sqlite.Open(context.Background(), f.path, sqlite.Config{Now: f.clock})
 	if err != nil {
 		t.Fatal(err)
 	}

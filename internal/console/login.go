@@ -3,7 +3,10 @@ package console
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/hookyard/hookyard/internal/api"
@@ -30,6 +33,16 @@ func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, status int
 // with the role the API gives it.
 func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	// Every attempt counts, before the form is even read, so guessing
+	// tokens from one address is slow whatever the guesses look like.
+	if ok, wait := c.logins.allow(clientAddr(r), c.now()); !ok {
+		secs := int(math.Ceil(wait.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		c.log.Warn("console login rate limited", "remote", r.RemoteAddr)
+		c.renderLogin(w, r, http.StatusTooManyRequests,
+			fmt.Sprintf("Too many login attempts from your address. Try again in %d seconds.", secs))
+		return
+	}
 	ck, err := r.Cookie(loginCookie)
 	if err != nil || ck.Value == "" {
 		c.renderLogin(w, r, http.StatusForbidden, "The login form expired. Try again.")

@@ -6,13 +6,15 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/hookyard/hookyard/internal/api"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
-// GET /console/: the SLO tiles, firing alerts, every destination's queue
-// and each source's last reconciliation run.
+// GET /console/: the SLO tiles, firing alerts, the last hour as
+// sparklines, every destination's queue and each source's last
+// reconciliation run.
 func (c *Console) status(w http.ResponseWriter, r *http.Request, q *request) error {
 	ctx := r.Context()
 	data := map[string]any{}
@@ -29,6 +31,15 @@ func (c *Console) status(w http.ResponseWriter, r *http.Request, q *request) err
 			return err
 		}
 		data["Firing"] = al.Firing
+	}
+	series, err := q.client.StatusSeries(ctx, int(historySpan/time.Minute))
+	switch {
+	case errors.Is(err, webhook.ErrNotFound):
+	case err != nil:
+		return err
+	default:
+		data["History"], data["Dedup"] = statusHistory(series)
+		data["HistoryPoints"], data["HistoryKept"] = len(series.Times), true
 	}
 	ds, err := q.client.Destinations(ctx)
 	if err != nil {

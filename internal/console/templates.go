@@ -10,7 +10,7 @@ import (
 // pageNames are the templates under templates/, each rendered inside
 // layout.html.
 var pageNames = []string{"login", "error", "status", "events", "event", "dlq", "replay", "destinations",
-	"quarantine", "alerts", "routes"}
+	"quarantine", "alerts", "routes", "audit"}
 
 var funcs = template.FuncMap{
 	"time": func(t time.Time) string {
