@@ -119,10 +119,13 @@ type DeliveryFilter struct {
 	Destination string
 	Route       string
 	EventID     string
-	Since       time.Time // created at or after
-	Until       time.Time // created before
-	Cursor      string
-	Limit       int // default 50, at most 1000
+	// ErrorClasses matches the class of the last failed attempt
+	// (webhook.Class*: "5xx", "timeout", …).
+	ErrorClasses []string
+	Since        time.Time // created at or after
+	Until        time.Time // created before
+	Cursor       string
+	Limit        int // default 50, at most 1000
 }
 
 // EventFilter narrows EventList. Zero fields match all.
