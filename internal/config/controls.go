@@ -1,6 +1,5 @@
 package config
 
-
 // deliveryControls checks a destination's rate limit, breaker and
 // auto-disable keys.
 func (v *validator) deliveryControls(p string, d *Destination) {
