@@ -88,6 +88,8 @@ func setup(t *testing.T) *fixture {
 		Logger: logger,
 		Now:    now,
 		Alerts: alertState{},
+		Destinations: api.Destinations{Names: []string{"oms", "crm", "erp"}, Controls: st,
+			Breaker: func(string) string { return "closed" }},
 	}))
 	t.Cleanup(func() {
 		f.srv.Close()
@@ -269,6 +271,11 @@ func TestRoutesByRole(t *testing.T) {
 			_, ids := f.ingest(t, "shop", "orders/create", []byte(`{}`), "oms")
 			return "/api/v1/deliveries/" + ids[0] + "/cancel"
 		}, "", true, 200},
+		{"destinations", "GET", fixed("/api/v1/destinations"), "", false, 200},
+		{"destination", "GET", fixed("/api/v1/destinations/oms"), "", false, 200},
+		// pause is idempotent, so every role that may write gets 200.
+		{"destination pause", "POST", fixed("/api/v1/destinations/erp/pause"), `{"reason":"maintenance"}`, true, 200},
+		{"destination resume", "POST", fixed("/api/v1/destinations/crm/resume"), "", true, 200},
 		{"unknown path", "GET", fixed("/api/v1/nope"), "", false, 404},
 		{"wrong method", "DELETE", fixed("/api/v1/events"), "", false, 405},
 	}

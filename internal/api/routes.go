@@ -42,13 +42,16 @@ type Config struct {
 	Wake func()
 	// Alerts, if set, serves GET /api/v1/alerts and /api/v1/slos.
 	Alerts AlertSource
+	// Destinations serves /api/v1/destinations (status, pause, resume,
+	// enable); without Controls those endpoints answer 404.
+	Destinations Destinations
 }
 
 // New returns the admin API handler. It serves paths under /api/, so mount
 // it at "/api/".
 func New(cfg Config) http.Handler {
 	s := &server{store: replayWaker{cfg.Store, cfg.Wake}, auth: newAuthenticator(cfg.Tokens), log: cfg.Logger, now: cfg.Now,
-		alerts: cfg.Alerts}
+		alerts: cfg.Alerts, dests: cfg.Destinations}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -72,6 +75,12 @@ func New(cfg Config) http.Handler {
 	handle("POST /api/v1/dlq/replay", roleOperator, s.dlqReplay)
 
 	handle("GET /api/v1/quarantine", roleViewer, s.quarantineList)
+
+	handle("GET /api/v1/destinations", roleViewer, s.destinationList)
+	handle("GET /api/v1/destinations/{name}", roleViewer, s.destinationGet)
+	handle("POST /api/v1/destinations/{name}/pause", roleOperator, s.destinationAction([]string{store.StatusActive}, store.StatusPaused))
+	handle("POST /api/v1/destinations/{name}/resume", roleOperator, s.destinationAction([]string{store.StatusPaused}, store.StatusActive))
+	handle("POST /api/v1/destinations/{name}/enable", roleOperator, s.destinationAction([]string{store.StatusDisabled}, store.StatusActive))
 
 	handle("GET /api/v1/alerts", roleViewer, s.alertList)
 	handle("GET /api/v1/slos", roleViewer, s.sloList)
@@ -104,6 +113,7 @@ type server struct {
 	now   func() time.Time
 	// alerts is optional (nil: the alert endpoints answer 404).
 	alerts AlertSource
+	dests  Destinations
 }
 
 // handlerFunc is an endpoint: it writes a success answer or returns an

@@ -388,3 +388,32 @@ type QuarantineList struct {
 	Items      []Quarantined `json:"items"`
 	NextCursor string        `json:"next_cursor,omitempty"`
 }
+
+// DestinationStatus is a destination's delivery state (GET
+// /api/v1/destinations and the answer of pause, resume and enable).
+type DestinationStatus struct {
+	Name string `json:"name"`
+	// Status is active, paused (by an operator) or disabled (after
+	// sustained failure or an HTTP 410); deliveries of a paused or
+	// disabled destination accumulate and are sent after resume/enable.
+	Status string     `json:"status"`
+	Reason string     `json:"reason,omitempty"`
+	Since  *time.Time `json:"since,omitempty"`
+	// FailingSince is the start of the current run of failed attempts.
+	FailingSince *time.Time `json:"failing_since,omitempty"`
+	// Breaker is the circuit breaker's state on the answering node
+	// (closed, half_open, open); BreakerOpenUntil is when an open breaker
+	// (opened by any node) lets a probe through.
+	Breaker          string     `json:"breaker"`
+	BreakerOpenUntil *time.Time `json:"breaker_open_until,omitempty"`
+}
+
+// DestinationList is the answer of GET /api/v1/destinations.
+type DestinationList struct {
+	Destinations []DestinationStatus `json:"destinations"`
+}
+
+// DestinationActionRequest is the optional body of pause, resume and enable.
+type DestinationActionRequest struct {
+	Reason string `json:"reason,omitempty"`
+}
