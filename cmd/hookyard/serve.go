@@ -119,8 +119,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 			return fail(err)
 		}
 		s.senders = append(s.senders, snd)
-		dests = append(dests, deliver.Destination{Name: d.Name, Sender: snd, Policy: deliver.NewPolicy(d.Retry),
-			Concurrency: d.Concurrency, Timeout: d.Timeout.D()})
+		dests = append(dests, deliveryDestination(d, snd)) // controls.go
 	}
 	host, _ := os.Hostname()
 	m := metrics.New()
@@ -138,8 +137,11 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		return fail(err)
 	}
 	s.routes = routes
+	ctl, _ := st.(store.Destinations) // both stores implement it
 	s.engine = deliver.New(deliver.Config{Store: st, Destinations: dests, Logger: logger, Observer: alerts.observer(m), Transformer: routes,
-		Owner: host + ":" + strconv.Itoa(os.Getpid()), Grace: cfg.Server.ShutdownTimeout.D()})
+		Owner: host + ":" + strconv.Itoa(os.Getpid()), Grace: cfg.Server.ShutdownTimeout.D(),
+		Controls: ctl, Events: alerts.engine.Event, ControlObserver: m.NewControls(destNames)})
+	m.SetHeld(s.engine.Held)
 
 	sources, err := ingestSources(cfg)
 	if err != nil {
@@ -154,7 +156,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	s.health(pub)
 	adm := http.NewServeMux()
 	adm.Handle("/api/", api.New(api.Config{Store: st, Tokens: cfg.Admin.Tokens, Logger: logger, Wake: s.engine.WakeAll,
-		Alerts: alerts.api()}))
+		Alerts: alerts.api(), Destinations: destinationsAPI(destNames, ctl, s.engine)}))
 	adm.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
 	s.health(adm)
 	if profile {
