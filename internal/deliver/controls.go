@@ -68,8 +68,13 @@ func (e *Engine) Refresh(ctx context.Context) error {
 		p.ctl.state = st
 		p.ctl.failingSince = st.FailingSince
 		p.ctl.mu.Unlock()
-		if old.Status == store.StatusDisabled && st.Status == store.StatusActive {
+		switch {
+		case old.Status == store.StatusDisabled && st.Status == store.StatusActive:
 			e.event(EventDestinationEnabled, name, "enabled again")
+		case old.Status != store.StatusDisabled && st.Status == store.StatusDisabled:
+			// Disabled by another node, or before this node started: the
+			// alert is raised here too (the alert engine deduplicates).
+			e.event(EventDestinationDisabled, name, st.Reason)
 		}
 		if old.Held() && !st.Held() {
 			if p.breaker != nil {

@@ -112,7 +112,12 @@ type ctlBundle struct {
 
 func setupControls(t *testing.T, dests ...deliver.Destination) *ctlBundle {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "q.db"), sqlite.Config{})
+	return setupControlsAt(t, filepath.Join(t.TempDir(), "q.db"), dests...)
+}
+
+func setupControlsAt(t *testing.T, path string, dests ...deliver.Destination) *ctlBundle {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), path, sqlite.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,6 +362,35 @@ func TestGoneDisablesAndEnableDrains(t *testing.T) {
 	events, _ := b.rec.snapshot()
 	if want := []string{"destination_disabled:crm", "destination_enabled:crm"}; !slices.Equal(events, want) {
 		t.Fatalf("events %v, want %v", events, want)
+	}
+}
+
+// TestDisabledSurvivesRestart: a destination disabled before the engine
+// starts (by another node, or before a restart) sends nothing, and the
+// alert is raised again.
+func TestDisabledSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "q.db"), sqlite.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.DestinationSetStatus(context.Background(), "crm", []string{store.StatusActive}, store.StatusDisabled,
+		"HTTP 410: the destination answered Gone", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	s, other := newSink(t), newSink(t)
+	b := setupControlsAt(t, filepath.Join(dir, "q.db"),
+		deliver.Destination{Name: "crm", Sender: s.sender(t, "crm"), Concurrency: 1},
+		deliver.Destination{Name: "oms", Sender: other.sender(t, "oms"), Concurrency: 1})
+	b.ingest(t, "crm", 2)
+	b.ingest(t, "oms", 2)
+	eventually(t, "oms delivered", func() bool { return len(b.succeeded(t, "oms")) == 2 })
+	if n := s.hits.Load(); n != 0 || !b.engine.Held("crm") {
+		t.Fatalf("disabled destination got %d requests (held %v)", n, b.engine.Held("crm"))
+	}
+	if events, _ := b.rec.snapshot(); !slices.Equal(events, []string{"destination_disabled:crm"}) {
+		t.Fatalf("events %v", events)
 	}
 }
 
