@@ -21,6 +21,7 @@ func deliveryDestination(d config.Destination, snd deliver.Sender) deliver.Desti
 	if b := d.Breaker; b != nil {
 		out.Breaker = deliver.BreakerConfig{ConsecutiveFailures: b.ConsecutiveFailures, FailureRatio: b.FailureRatio,
 			Window: b.Window.D(), MinRequests: b.MinRequests, OpenFor: b.OpenFor.D(), Probes: b.Probes}
+		out.DeadLetterOnOpen = b.OnOpen == "dead_letter"
 	}
 	return out
 }

@@ -96,7 +96,8 @@ func deliveryFilter(r *http.Request, now time.Time, states bool) (store.Delivery
 
 // errorClasses are the classes an attempt can record.
 var errorClasses = []string{webhook.ClassHTTP5xx, webhook.ClassHTTP4xx, webhook.ClassHTTP429, webhook.ClassHTTP3xx,
-	webhook.ClassTimeout, webhook.ClassConnection, webhook.ClassTransform, webhook.ClassSSRFBlocked, webhook.ClassInternal}
+	webhook.ClassTimeout, webhook.ClassConnection, webhook.ClassTransform, webhook.ClassSSRFBlocked, webhook.ClassInternal,
+	webhook.ClassBreakerOpen}
 
 func checkErrorClass(c string) error {
 	if !slices.Contains(errorClasses, c) {

@@ -36,6 +36,9 @@ func (v *validator) deliveryControls(p string, d *Destination) {
 	if b.MinRequests < 1 {
 		v.errorf(bp+".min_requests", "must be at least 1, got %d", b.MinRequests)
 	}
+	if b.OnOpen != "hold" && b.OnOpen != "dead_letter" {
+		v.errorf(bp+".on_open", "unknown value %q (want hold or dead_letter)", b.OnOpen)
+	}
 	if b.Probes < 1 {
 		v.errorf(bp+".probes", "must be at least 1, got %d", b.Probes)
 	}

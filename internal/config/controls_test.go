@@ -18,7 +18,7 @@ func TestDeliveryControls(t *testing.T) {
 	}
 	b := d.Breaker
 	if b.FailureRatio != 0.5 || b.MinRequests != 10 || b.ConsecutiveFailures != 8 ||
-		b.Window.D() != time.Minute || b.OpenFor.D() != 30*time.Second || b.Probes != 1 {
+		b.Window.D() != time.Minute || b.OpenFor.D() != 30*time.Second || b.Probes != 1 || b.OnOpen != "hold" {
 		t.Errorf("breaker %+v (window, open_for and probes should be defaults)", b)
 	}
 	// An explicit 0s turns auto-disable off instead of meaning the default.
@@ -43,6 +43,7 @@ func TestDeliveryControlsErrors(t *testing.T) {
 				"destinations[0].breaker.probes: must be at least 1", "destinations[0].breaker.min_requests: must be at least 1"}},
 		{destDoc("type: file", "path: ./a", "breaker: {failure_ratio: half}"), []string{`destinations[0].breaker.failure_ratio: want a number, got "half"`}},
 		{destDoc("type: file", "path: ./a", "breaker: {consecutive_failures: 3, tripwire: 1}"), []string{"destinations[0].breaker.tripwire"}},
+		{destDoc("type: file", "path: ./a", "breaker: {consecutive_failures: 3, on_open: drop}"), []string{`destinations[0].breaker.on_open: unknown value "drop"`}},
 	}
 	for _, tt := range tests {
 		_, err := Parse([]byte(tt.yaml), envOf(nil), testOpts)

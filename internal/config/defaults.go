@@ -89,6 +89,7 @@ func (b *Breaker) setDefaults() {
 	setZero(&b.MinRequests, 20)
 	setZero(&b.OpenFor, Duration(30*time.Second))
 	setZero(&b.Probes, 1)
+	setZero(&b.OnOpen, "hold")
 }
 
 func (r *Retry) setDefaults() {

@@ -218,6 +218,9 @@ type Breaker struct {
 	MinRequests         int      `yaml:"min_requests"`
 	OpenFor             Duration `yaml:"open_for"`
 	Probes              int      `yaml:"probes"`
+	// OnOpen is what happens to due deliveries while open: hold (wait,
+	// using no attempts) or dead_letter.
+	OnOpen string `yaml:"on_open"`
 }
 
 // Auth is how an http destination authenticates hookyard's requests.

@@ -146,6 +146,33 @@ func (p *dispatcher) hold(now time.Time) (ok, probe bool, wait time.Duration) {
 	return true, false, 0
 }
 
+// deadLetterOpen dead-letters up to n due deliveries because the breaker
+// is open (on_open: dead_letter); it reports whether it found any.
+func (p *dispatcher) deadLetterOpen(ctx context.Context, n int) bool {
+	now := p.e.cfg.Now()
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	cs, err := p.e.cfg.Store.DeliveryClaim(cctx, store.ClaimParams{Destination: p.d.Name, Owner: p.e.cfg.Owner,
+		Limit: n, Lease: p.lease, Now: now})
+	if err != nil {
+		p.e.log.Error("claim failed", "destination", p.d.Name, "error", err.Error())
+		return false
+	}
+	for i := range cs {
+		d, ev := &cs[i].Delivery, &cs[i].Event
+		a := webhook.Attempt{DeliveryID: d.ID, Number: d.Attempts + 1, StartedAt: now, ErrorClass: webhook.ClassBreakerOpen,
+			Error: "not sent: the destination's circuit breaker is open (on_open: dead_letter)"}
+		if err := p.e.cfg.Store.DeliveryDead(cctx, d.ID, d.LeaseToken, a); err != nil {
+			p.e.log.Error("outcome not recorded", "destination", p.d.Name, "event_id", ev.ID, "error", err.Error())
+			continue
+		}
+		if p.e.cfg.Observer != nil {
+			p.e.cfg.Observer.Attempted(p.d.Name, d, ev, &a, webhook.StateDead)
+		}
+	}
+	return len(cs) > 0
+}
+
 // takeTokens asks the shared bucket for up to want sends; 0 with a wait
 // when the rate limit is reached.
 func (p *dispatcher) takeTokens(ctx context.Context, want int, now time.Time) (int, time.Duration, error) {

@@ -258,6 +258,28 @@ func TestBreakerFlappingSink(t *testing.T) {
 	}
 }
 
+// TestBreakerOpenDeadLetters: with on_open dead_letter, work due while the
+// breaker is open is dead-lettered without a request, class breaker_open.
+func TestBreakerOpenDeadLetters(t *testing.T) {
+	s := newSink(t)
+	s.status.Store(503)
+	b := setupControls(t, deliver.Destination{Name: "oms", Sender: s.sender(t, "oms"), Concurrency: 1,
+		Policy:           deliver.Policy{MaxAttempts: 50, Initial: time.Hour, Max: time.Hour},
+		Breaker:          deliver.BreakerConfig{ConsecutiveFailures: 2, OpenFor: time.Hour},
+		DeadLetterOnOpen: true})
+	b.ingest(t, "oms", 2)
+	waitState(t, b.rec, "open")
+	b.ingest(t, "oms", 3)
+	eventually(t, "3 dead letters", func() bool {
+		n, err := b.store.DeliveryCount(context.Background(), store.DeliveryFilter{Destination: "oms",
+			States: []webhook.State{webhook.StateDead}, ErrorClasses: []string{webhook.ClassBreakerOpen}})
+		return err == nil && n == 3
+	})
+	if n := s.hits.Load(); n != 2 {
+		t.Fatalf("%d requests, want only the 2 that opened the breaker", n)
+	}
+}
+
 // TestRateLimitMeasuredBySink: the sink's arrival times never run ahead of
 // the token bucket (burst, then rate per second), and concurrency never
 // exceeds the configured slots.

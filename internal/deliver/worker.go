@@ -53,6 +53,9 @@ type Destination struct {
 	HighReserve int
 	// Breaker is the circuit breaker; the zero value has none.
 	Breaker BreakerConfig
+	// DeadLetterOnOpen dead-letters due deliveries while the breaker is
+	// open (class breaker_open, replayable) instead of holding them.
+	DeadLetterOnOpen bool
 	// Rate limits sends to this many per second across every node sharing
 	// the store (a token bucket in the database); 0 is unlimited. Burst is
 	// the bucket's size; default the rate rounded up (at least 1).
@@ -271,6 +274,9 @@ func (p *dispatcher) loop(ctx, hard context.Context, inflight *sync.WaitGroup) {
 		now := p.e.cfg.Now()
 		ok, probe, wait := p.hold(now)
 		if !ok {
+			if p.d.DeadLetterOnOpen && !p.status().Held() && p.deadLetterOpen(ctx, free) {
+				continue
+			}
 			sleep(ctx, wait, p.wake)
 			continue
 		}
