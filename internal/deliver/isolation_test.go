@@ -24,7 +24,8 @@ import (
 // (draining a backlog of b.N deliveries) and end-to-end p95 (events
 // ingested at a steady 200/s for 1.5s, received by the sink) alone, and
 // beside a neighbour that gets the same traffic but blackholes it (every
-// attempt hangs until its 1s timeout) or answers slowly (250ms). The
+// attempt hangs until its 1s timeout; blackhole_breaker adds a circuit
+// breaker that opens after 5 failures) or answers slowly (250ms). The
 // machine is shared and its load swings, so each sub-benchmark runs
 // isolationRounds paired rounds — alone and with the neighbour back to
 // back, in alternating order — and reports the medians of the per-round
@@ -32,7 +33,7 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkIsolation -benchtime 1000x ./internal/deliver/
 func BenchmarkIsolation(b *testing.B) {
-	for _, neighbour := range []string{"blackhole", "slow"} {
+	for _, neighbour := range []string{"blackhole", "blackhole_breaker", "slow"} {
 		b.Run(neighbour, func(b *testing.B) {
 			if b.N == 1 {
 				return // the harness's probe run
@@ -138,7 +139,7 @@ func isolationRun(b *testing.B, neighbour string) isolationResult {
 		stop := make(chan struct{})
 		bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			wait := 250 * time.Millisecond
-			if neighbour == "blackhole" {
+			if neighbour != "slow" {
 				wait = time.Hour // until the attempt's timeout cuts it
 			}
 			select {
@@ -149,8 +150,12 @@ func isolationRun(b *testing.B, neighbour string) isolationResult {
 		}))
 		defer bad.Close()
 		defer close(stop)
-		dests = append(dests, deliver.Destination{Name: "neighbour", Sender: sender("neighbour", bad.URL), Policy: policy,
-			Concurrency: 16, Timeout: time.Second})
+		nb := deliver.Destination{Name: "neighbour", Sender: sender("neighbour", bad.URL), Policy: policy,
+			Concurrency: 16, Timeout: time.Second}
+		if neighbour == "blackhole_breaker" {
+			nb.Breaker = deliver.BreakerConfig{ConsecutiveFailures: 5, OpenFor: time.Minute}
+		}
+		dests = append(dests, nb)
 		routed = append(routed, "neighbour")
 	}
 	seq := 0
