@@ -5,43 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/hookyard/hookyard/internal/api"
 )
-
-// pgSchema creates a schema for the test on the PostgreSQL test server
-// and returns a DSN using it; the schema is dropped after the test.
-func pgSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("HOOKYARD_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("HOOKYARD_TEST_POSTGRES_URL not set: skipping the two-node PostgreSQL test")
-	}
-	ctx := context.Background()
-	schema := fmt.Sprintf("hy_ctl_%d", time.Now().UnixNano())
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 func startPGNode(t *testing.T, dsn, destinations, routes string) *node {
 	t.Helper()
@@ -83,7 +54,7 @@ routes:
 // (one token bucket in the database), and a pause made through one node
 // holds the other node's deliveries too.
 func TestTwoNodesShareRateLimitAndPause(t *testing.T) {
-	dsn := pgSchema(t)
+	dsn, _ := pgSchema(t, "hy_ctl")
 	oms, crm := newSink(t, nil), newSink(t, nil)
 	dests := httpDest("oms", oms.srv.URL, "    rate_limit: 20/s\n    burst: 2\n") + httpDest("crm", crm.srv.URL, "")
 	routes := "  - {source: shop, destination: oms}\n  - {source: shop, destination: crm}"

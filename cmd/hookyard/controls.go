@@ -26,10 +26,10 @@ func deliveryDestination(d config.Destination, snd deliver.Sender) deliver.Desti
 	return out
 }
 
-// destinationsAPI gives the admin API the shared destination state and this
-// node's engine (breaker states, and applying a status change at once).
-func destinationsAPI(names []string, ctl store.Destinations, e *deliver.Engine) api.Destinations {
-	return api.Destinations{Names: names, Controls: ctl,
+// destinationControls gives the admin API the shared destination state and
+// this node's engine (breaker states, and applying a status change at once).
+func destinationControls(ctl store.Destinations, e *deliver.Engine) api.DestinationControls {
+	return api.DestinationControls{Controls: ctl,
 		Breaker: func(name string) string { return deliver.BreakerName(e.BreakerState(name)) },
 		Refresh: func(ctx context.Context) { e.Refresh(ctx) },
 	}

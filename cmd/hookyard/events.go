@@ -21,9 +21,11 @@ func cmdEvents(ctx context.Context, e *env, args []string) error {
 }
 
 func eventsList(ctx context.Context, e *env, args []string) error {
-	fs, af := adminFlagSet(e, "events list", "events list [--source S] [--topic T] [--since 1h] [--limit N] [--cursor C]")
+	fs, af := adminFlagSet(e, "events list", "events list [--source S] [--topic T] [--q ID] [--state S] [--since 1h] [--limit N] [--cursor C]")
 	source := fs.String("source", "", "only events from this source")
 	topic := fs.String("topic", "", "only events with this topic")
+	query := fs.String("q", "", "find by a provider's id: the event id, or a dedup key (provider delivery id) prefix")
+	state := fs.String("state", "", "only events with a delivery in this state (comma list: dead,pending)")
 	since := fs.String("since", "", "only events received since this RFC 3339 time or duration ago (1h)")
 	limit := fs.Int("limit", 50, "events per page (1-1000)")
 	cursor := fs.String("cursor", "", "continue after a previous page")
@@ -31,7 +33,10 @@ func eventsList(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	q := api.EventQuery{Source: *source, Topic: *topic, Cursor: *cursor, Limit: *limit}
+	q := api.EventQuery{Source: *source, Topic: *topic, Q: *query, Cursor: *cursor, Limit: *limit}
+	if *state != "" {
+		q.States = strings.Split(*state, ",")
+	}
 	if q.Since, err = parseSince(*since, time.Now()); err != nil {
 		return err
 	}
@@ -78,6 +83,9 @@ func printEvent(w io.Writer, ev *api.Event) error {
 	fmt.Fprintf(tw, "topic:\t%s\n", dash(ev.Topic))
 	fmt.Fprintf(tw, "dedup key:\t%s\n", ev.DedupKey)
 	fmt.Fprintf(tw, "received:\t%s\n", stamp(ev.ReceivedAt))
+	if ev.TraceID != "" {
+		fmt.Fprintf(tw, "trace id:\t%s\n", ev.TraceID)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -94,7 +102,14 @@ func printEvent(w io.Writer, ev *api.Event) error {
 		}
 	}
 
-	fmt.Fprintf(w, "\nbody (%d bytes, %s):\n", ev.BodySize, cmp.Or(ev.BodyEncoding, "empty"))
+	switch {
+	case ev.BodyMasked && len(ev.Body) == 0:
+		fmt.Fprintf(w, "\nbody (%d bytes): withheld for this role (not JSON, so PII paths cannot be masked)\n", ev.BodySize)
+	case ev.BodyMasked:
+		fmt.Fprintf(w, "\nbody (%d bytes, %s, PII paths masked for this role):\n", ev.BodySize, ev.BodyEncoding)
+	default:
+		fmt.Fprintf(w, "\nbody (%d bytes, %s):\n", ev.BodySize, cmp.Or(ev.BodyEncoding, "empty"))
+	}
 	if err := printBody(w, ev); err != nil {
 		return err
 	}

@@ -51,6 +51,8 @@ func commands() []command {
 		{"events", "list or show stored events (admin API)", cmdEvents},
 		{"dlq", "list or replay dead-lettered deliveries (admin API)", cmdDLQ},
 		{"destinations", "list, pause, resume or enable destinations (admin API)", cmdDestinations},
+		{"tokens", "create, list or revoke admin API tokens (admin API)", cmdTokens},
+		{"audit", "list, export or verify the admin audit log (admin API)", cmdAudit},
 		{"preview", "run a route's stages on an event file without sending", cmdPreview},
 		{"migrate", "apply database migrations and exit", cmdMigrate},
 		{"version", "print the version", cmdVersion},

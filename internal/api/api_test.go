@@ -20,6 +20,7 @@ import (
 	"github.com/hookyard/hookyard/internal/config"
 	"github.com/hookyard/hookyard/internal/store"
 	"github.com/hookyard/hookyard/internal/store/sqlite"
+	"github.com/hookyard/hookyard/internal/tracing"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
@@ -43,12 +44,21 @@ var t0 = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 // fixture is a real SQLite store behind the real admin API on an httptest
 // server, with a fixed clock.
 type fixture struct {
-	store *sqlite.Store
-	srv   *httptest.Server
-	logs  *syncBuffer
+	store  *sqlite.Store
+	dbPath string
+	srv    *httptest.Server
+	logs   *syncBuffer
 
 	mu  sync.Mutex
 	seq int
+	now time.Time // the clock; t0 unless a test advances it
+}
+
+// advance moves the fixture's clock forward.
+func (f *fixture) advance(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = f.now.Add(d)
 }
 
 // syncBuffer collects log output written from handler goroutines.
@@ -69,28 +79,41 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func setup(t *testing.T) *fixture {
+func setup(t testing.TB) *fixture { return setupWith(t, nil) }
+
+// setupWith is setup with the API's config adjusted by opt.
+func setupWith(t testing.TB, opt func(*api.Config)) *fixture {
 	t.Helper()
-	now := func() time.Time { return t0 }
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookyard.db"), sqlite.Config{Now: now})
+	f := &fixture{dbPath: filepath.Join(t.TempDir(), "hookyard.db"), logs: &syncBuffer{}, now: t0}
+	now := func() time.Time {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return f.now
+	}
+	st, err := sqlite.Open(context.Background(), f.dbPath, sqlite.Config{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{store: st, logs: &syncBuffer{}}
+	f.store = st
 	logger := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f.srv = httptest.NewServer(api.New(api.Config{
+	cfg := api.Config{
 		Store: st,
 		Tokens: []config.Token{
 			{Name: "root", Token: adminToken, Role: "admin"},
 			{Name: "oncall", Token: operatorToken, Role: "operator"},
 			{Name: "dash", Token: viewerToken, Role: "viewer"},
 		},
-		Logger: logger,
-		Now:    now,
-		Alerts: alertState{},
-		Destinations: api.Destinations{Names: []string{"oms", "crm", "erp"}, Controls: st,
+		Logger:       logger,
+		Now:          now,
+		Alerts:       alertState{},
+		Destinations: []string{"oms", "crm", "erp"},
+		DestinationControls: api.DestinationControls{Controls: st,
 			Breaker: func(string) string { return "closed" }},
-	}))
+	}
+	if opt != nil {
+		opt(&cfg)
+	}
+	f.srv = httptest.NewServer(api.New(cfg))
 	t.Cleanup(func() {
 		f.srv.Close()
 		st.Close()
@@ -232,6 +255,7 @@ type roleCase struct {
 	path   func(t *testing.T, f *fixture, s seed) string
 	body   string
 	write  bool // needs operator
+	admin  bool // needs admin
 	ok     int  // status for an allowed caller
 }
 
@@ -254,30 +278,39 @@ func TestRoutesByRole(t *testing.T) {
 	f := setup(t)
 	s := f.seed(t)
 	cases := []roleCase{
-		{"whoami", "GET", fixed("/api/v1/whoami"), "", false, 200},
-		{"events", "GET", fixed("/api/v1/events"), "", false, 200},
-		{"event", "GET", func(_ *testing.T, _ *fixture, s seed) string { return "/api/v1/events/" + s.shop }, "", false, 200},
-		{"deliveries", "GET", fixed("/api/v1/deliveries"), "", false, 200},
-		{"delivery", "GET", func(_ *testing.T, _ *fixture, s seed) string { return "/api/v1/deliveries/" + s.shopOMS }, "", false, 200},
-		{"dlq", "GET", fixed("/api/v1/dlq"), "", false, 200},
-		{"dlq replay dry run", "POST", fixed("/api/v1/dlq/replay"), `{"all":true,"dry_run":true}`, true, 200},
-		{"quarantine", "GET", fixed("/api/v1/quarantine"), "", false, 200},
-		{"alerts", "GET", fixed("/api/v1/alerts"), "", false, 200},
-		{"slos", "GET", fixed("/api/v1/slos"), "", false, 200},
+		{"whoami", "GET", fixed("/api/v1/whoami"), "", false, false, 200},
+		{"events", "GET", fixed("/api/v1/events"), "", false, false, 200},
+		{"event", "GET", func(_ *testing.T, _ *fixture, s seed) string { return "/api/v1/events/" + s.shop }, "", false, false, 200},
+		{"deliveries", "GET", fixed("/api/v1/deliveries"), "", false, false, 200},
+		{"delivery", "GET", func(_ *testing.T, _ *fixture, s seed) string { return "/api/v1/deliveries/" + s.shopOMS }, "", false, false, 200},
+		{"dlq", "GET", fixed("/api/v1/dlq"), "", false, false, 200},
+		{"dlq replay dry run", "POST", fixed("/api/v1/dlq/replay"), `{"all":true,"dry_run":true}`, true, false, 200},
+		{"quarantine", "GET", fixed("/api/v1/quarantine"), "", false, false, 200},
+		{"alerts", "GET", fixed("/api/v1/alerts"), "", false, false, 200},
+		{"slos", "GET", fixed("/api/v1/slos"), "", false, false, 200},
 		{"delivery replay", "POST", func(t *testing.T, f *fixture, _ seed) string {
 			return "/api/v1/deliveries/" + freshDead(t, f) + "/replay"
-		}, "", true, 200},
+		}, "", true, false, 200},
 		{"delivery cancel", "POST", func(t *testing.T, f *fixture, _ seed) string {
 			_, ids := f.ingest(t, "shop", "orders/create", []byte(`{}`), "oms")
 			return "/api/v1/deliveries/" + ids[0] + "/cancel"
-		}, "", true, 200},
-		{"destinations", "GET", fixed("/api/v1/destinations"), "", false, 200},
-		{"destination", "GET", fixed("/api/v1/destinations/oms"), "", false, 200},
+		}, "", true, false, 200},
+		{"openapi", "GET", fixed("/api/v1/openapi.json"), "", false, false, 200},
+		{"events search", "GET", fixed("/api/v1/events?q=key-&state=dead"), "", false, false, 200},
+		{"tokens", "GET", fixed("/api/v1/tokens"), "", false, true, 200},
+		{"token create", "POST", fixed("/api/v1/tokens"), `{"name":"matrix","role":"viewer"}`, false, true, 201},
+		{"token revoke", "DELETE", func(t *testing.T, f *fixture, _ seed) string {
+			return "/api/v1/tokens/" + f.createToken(t, "viewer").ID
+		}, "", false, true, 200},
+		{"audit", "GET", fixed("/api/v1/audit"), "", false, true, 200},
+		{"audit verify", "GET", fixed("/api/v1/audit/verify"), "", false, true, 200},
+		{"destinations", "GET", fixed("/api/v1/destinations"), "", false, false, 200},
+		{"destination", "GET", fixed("/api/v1/destinations/oms"), "", false, false, 200},
 		// pause is idempotent, so every role that may write gets 200.
-		{"destination pause", "POST", fixed("/api/v1/destinations/erp/pause"), `{"reason":"maintenance"}`, true, 200},
-		{"destination resume", "POST", fixed("/api/v1/destinations/crm/resume"), "", true, 200},
-		{"unknown path", "GET", fixed("/api/v1/nope"), "", false, 404},
-		{"wrong method", "DELETE", fixed("/api/v1/events"), "", false, 405},
+		{"destination pause", "POST", fixed("/api/v1/destinations/erp/pause"), `{"reason":"maintenance"}`, true, false, 200},
+		{"destination resume", "POST", fixed("/api/v1/destinations/crm/resume"), "", true, false, 200},
+		{"unknown path", "GET", fixed("/api/v1/nope"), "", false, false, 404},
+		{"wrong method", "DELETE", fixed("/api/v1/events"), "", false, false, 405},
 	}
 	callers := []struct {
 		name, token string
@@ -297,7 +330,7 @@ func TestRoutesByRole(t *testing.T) {
 				switch {
 				case who.role == "":
 					want = http.StatusUnauthorized
-				case c.write && who.role == "viewer":
+				case c.write && who.role == "viewer", c.admin && who.role != "admin":
 					want = http.StatusForbidden
 				}
 				if status != want {
@@ -361,7 +394,8 @@ func TestScenarios(t *testing.T) {
 			has: []string{`"X-Shopify-Hmac-Sha256":["***"]`, `"Stripe-Signature":["***"]`, `"X-Hub-Signature-256":["***"]`,
 				`"Webhook-Signature":["***"]`, `"X-Shopify-Topic":["orders/create"]`, `"Content-Type":["application/json"]`,
 				`"body":{"id":1,"note":"` + bodyMarker + `"}`, `"body_encoding":"json"`, `"deliveries":[`,
-				`"destination":"oms"`, `"state":"pending"`, `"received_at":"2026-11-28T11:00:01Z"`},
+				`"destination":"oms"`, `"state":"pending"`, `"received_at":"2026-11-28T11:00:01Z"`,
+				`"trace_id":"` + tracing.TraceID(s.shop) + `"`},
 			hasNot: []string{shopifySig, stripeSig, githubSig}},
 		{name: "event detail with attempts", method: "GET", path: func(s seed) string { return "/api/v1/events/" + s.woo },
 			status: 200,
@@ -373,7 +407,7 @@ func TestScenarios(t *testing.T) {
 		{name: "unknown event", method: "GET", path: p("/api/v1/events/evt_nope"), status: 404, problem: true,
 			has: []string{`"title":"Not Found"`, "evt_nope"}},
 		{name: "events filter source", method: "GET", path: p("/api/v1/events?source=stripe"), status: 200,
-			has: []string{s.stripe, `"next_cursor":""`}, hasNot: []string{s.shop, s.woo, `"headers"`, `"body"`}},
+			has: []string{s.stripe, `"next_cursor":""`}, hasNot: []string{s.shop, s.woo, `"headers"`, `"body"`, `"trace_id"`}},
 		{name: "events filter topic", method: "GET", path: p("/api/v1/events?topic=order.created"), status: 200,
 			has: []string{s.woo}, hasNot: []string{s.shop, s.stripe}},
 		{name: "events since duration", method: "GET", path: p("/api/v1/events?since=2h&until=2026-11-28T12:00:00Z"),

@@ -142,17 +142,3 @@ func readProblem(resp *http.Response) error {
 	p.Status = resp.StatusCode
 	return p
 }
-
-// Destinations lists every configured destination with its status.
-func (c *Client) Destinations(ctx context.Context) (DestinationList, error) {
-	var out DestinationList
-	return out, c.do(ctx, http.MethodGet, "/api/v1/destinations", nil, nil, &out)
-}
-
-// DestinationAction pauses, resumes or enables a destination (action is
-// "pause", "resume" or "enable") and returns its status after.
-func (c *Client) DestinationAction(ctx context.Context, name, action, reason string) (DestinationStatus, error) {
-	var out DestinationStatus
-	return out, c.do(ctx, http.MethodPost, "/api/v1/destinations/"+url.PathEscape(name)+"/"+url.PathEscape(action), nil,
-		DestinationActionRequest{Reason: reason}, &out)
-}

@@ -63,7 +63,8 @@ func (s *server) deliveryAction(w http.ResponseWriter, r *http.Request, caller w
 	do func(ctx context.Context, ids []string, now time.Time) (int, error)) error {
 	ctx := r.Context()
 	id := r.PathValue("id")
-	if _, err := s.store.DeliveryGet(ctx, id); err != nil {
+	before, err := s.store.DeliveryGet(ctx, id)
+	if err != nil {
 		return err
 	}
 	n, err := do(ctx, []string{id}, s.now())
@@ -77,6 +78,8 @@ func (s *server) deliveryAction(w http.ResponseWriter, r *http.Request, caller w
 	if n == 0 {
 		return fmt.Errorf("%w: delivery %s is %s: %s", errConflict, id, d.State, conflict)
 	}
+	noteAudit(r, id, fmt.Sprintf("%s: %s -> %s (event %s, destination %s)", verb, before.State, d.State, d.EventID,
+		d.Destination), false)
 	s.log.Info("delivery "+verb, "delivery_id", id, "event_id", d.EventID, "destination", d.Destination,
 		"by", caller.name)
 	return writeJSON(w, http.StatusOK, delivery(&d))

@@ -2,158 +2,98 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
-
-	"github.com/hookyard/hookyard/internal/store"
-	"github.com/hookyard/hookyard/internal/webhook"
 )
 
-// Destinations is what the destination endpoints need: the configured
-// names, the shared state in the store, this node's breakers, and a hook
-// that makes this node apply a status change at once (other nodes apply
-// it within their idle poll).
-type Destinations struct {
-	Names    []string
-	Controls store.Destinations
-	Breaker  func(name string) string // "closed", "half_open" or "open" on this node
-	Refresh  func(ctx context.Context)
+// DestinationStatus is one destination's queue: GET /api/v1/destinations.
+type DestinationStatus struct {
+	Name      string    `json:"name"`
+	Due       int       `json:"due"`       // pending and due now, waiting for a worker
+	Scheduled int       `json:"scheduled"` // pending, waiting for a retry time
+	InFlight  int       `json:"in_flight"`
+	Dead      int       `json:"dead"`
+	OldestDue time.Time `json:"oldest_due,omitzero"`
+	// OldestDueAgeSeconds is how long the oldest due delivery has waited.
+	OldestDueAgeSeconds float64 `json:"oldest_due_age_seconds"`
+
+	// Status is active, paused (by an operator) or disabled (after
+	// sustained failure or an HTTP 410); deliveries of a paused or
+	// disabled destination accumulate and are sent after resume/enable.
+	Status string     `json:"status"`
+	Reason string     `json:"reason,omitempty"`
+	Since  *time.Time `json:"since,omitempty"`
+	// FailingSince is the start of the current run of failed attempts.
+	FailingSince *time.Time `json:"failing_since,omitempty"`
+	// Breaker is the circuit breaker's state on the answering node
+	// (closed, half_open, open); BreakerOpenUntil is when an open breaker
+	// (opened by any node) lets a probe through.
+	Breaker          string     `json:"breaker"`
+	BreakerOpenUntil *time.Time `json:"breaker_open_until,omitempty"`
 }
 
-// maxReason bounds the operator's reason for a pause.
-const maxReason = 500
+// DestinationList answers GET /api/v1/destinations, sorted by name.
+type DestinationList struct {
+	Destinations []DestinationStatus `json:"destinations"`
+}
 
-// GET /api/v1/destinations: every configured destination with its status.
+// GET /api/v1/destinations: every configured destination (and any other
+// with stored work) with its queue: due, scheduled, in flight, dead, and
+// the age of the oldest due delivery.
 func (s *server) destinationList(w http.ResponseWriter, r *http.Request, _ who) error {
-	states, err := s.destinationStates(r.Context())
-	if err != nil {
+	if _, err := params(r, nil); err != nil {
 		return err
 	}
-	out := DestinationList{Destinations: []DestinationStatus{}}
-	for _, name := range s.dests.Names {
-		out.Destinations = append(out.Destinations, s.wireDestination(name, states[name]))
+	out, err := s.destinationStatuses(r.Context())
+	if err != nil {
+		return err
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
 
-// GET /api/v1/destinations/{name}
-func (s *server) destinationGet(w http.ResponseWriter, r *http.Request, _ who) error {
-	name, err := s.destinationName(r)
+// destinationStatuses is every destination's queue and delivery state.
+func (s *server) destinationStatuses(ctx context.Context) (DestinationList, error) {
+	now := s.now()
+	qs, err := s.store.QueueStats(ctx, now)
 	if err != nil {
-		return err
+		return DestinationList{}, err
 	}
-	states, err := s.destinationStates(r.Context())
+	states, err := s.destinationStates(ctx)
 	if err != nil {
-		return err
+		return DestinationList{}, err
 	}
-	return writeJSON(w, http.StatusOK, s.wireDestination(name, states[name]))
-}
-
-// destinationAction is POST /api/v1/destinations/{name}/{pause,resume,enable}:
-// a status transition, allowed only from the listed statuses. Repeating
-// it (pausing a paused destination) is not an error and changes nothing.
-func (s *server) destinationAction(from []string, to string) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request, caller who) error {
-		name, err := s.destinationName(r)
-		if err != nil {
-			return err
+	byName := map[string]DestinationStatus{}
+	for _, name := range s.destinations {
+		byName[name] = DestinationStatus{Name: name}
+	}
+	for _, q := range qs {
+		d := DestinationStatus{Name: q.Destination, Due: q.Due, Scheduled: q.Scheduled, InFlight: q.InFlight,
+			Dead: q.Dead, OldestDue: utc(q.OldestDue)}
+		if !q.OldestDue.IsZero() && now.After(q.OldestDue) {
+			d.OldestDueAgeSeconds = now.Sub(q.OldestDue).Seconds()
 		}
-		var req DestinationActionRequest
-		if r.ContentLength != 0 {
-			if err := readJSON(w, r, &req); err != nil {
-				return err
-			}
-		}
-		req.Reason = strings.TrimSpace(req.Reason)
+		byName[q.Destination] = d
+	}
+	out := DestinationList{Destinations: make([]DestinationStatus, 0, len(byName))}
+	for _, d := range byName {
+		s.addControlState(&d, states[d.Name])
+		out.Destinations = append(out.Destinations, d)
+	}
+	slices.SortFunc(out.Destinations, func(a, b DestinationStatus) int {
 		switch {
-		case len(req.Reason) > maxReason:
-			return invalid("reason", "%d bytes; at most %d", len(req.Reason), maxReason)
-		case strings.ContainsFunc(req.Reason, func(r rune) bool { return r < ' ' || r == 0x7f }):
-			return invalid("reason", "control characters are not allowed")
+		case a.Name < b.Name:
+			return -1
+		case a.Name > b.Name:
+			return 1
 		}
-		reason := req.Reason
-		if to == store.StatusPaused {
-			reason = fmt.Sprintf("paused by %s", caller.name)
-			if req.Reason != "" {
-				reason += ": " + req.Reason
-			}
-		}
-		st, changed, err := s.dests.Controls.DestinationSetStatus(r.Context(), name, from, to, reason, s.now())
-		if err != nil {
-			return err
-		}
-		if st.Status != to {
-			return fmt.Errorf("%w: destination %s is %s; %s", errConflict, name, st.Status, hint(st.Status))
-		}
-		if changed {
-			s.log.Info("destination status changed", "destination", name, "status", to, "by", caller.name)
-			if s.dests.Refresh != nil {
-				s.dests.Refresh(r.Context())
-			}
-		}
-		return writeJSON(w, http.StatusOK, s.wireDestination(name, st))
-	}
+		return 0
+	})
+	return out, nil
 }
 
-func hint(status string) string {
-	switch status {
-	case store.StatusDisabled:
-		return "enable it (POST …/enable) to deliver again"
-	case store.StatusPaused:
-		return "resume it (POST …/resume) first"
-	}
-	return "pause it first"
-}
-
-func (s *server) destinationName(r *http.Request) (string, error) {
-	name := r.PathValue("name")
-	if s.dests.Controls == nil || !slices.Contains(s.dests.Names, name) {
-		return "", fmt.Errorf("%w: no destination %q in the configuration", webhook.ErrNotFound, name)
-	}
-	return name, nil
-}
-
-func (s *server) destinationStates(ctx context.Context) (map[string]store.DestinationState, error) {
-	if s.dests.Controls == nil {
-		return nil, fmt.Errorf("%w: destination controls are not available", webhook.ErrNotFound)
-	}
-	all, err := s.dests.Controls.DestinationStates(ctx)
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[string]store.DestinationState, len(all))
-	for _, st := range all {
-		m[st.Destination] = st
-	}
-	return m, nil
-}
-
-func (s *server) wireDestination(name string, st store.DestinationState) DestinationStatus {
-	out := DestinationStatus{Name: name, Status: cmpStatus(st.Status), Reason: st.Reason,
-		Since: optTime(st.Since), FailingSince: optTime(st.FailingSince), Breaker: "closed"}
-	if s.dests.Breaker != nil {
-		out.Breaker = s.dests.Breaker(name)
-	}
-	if st.BreakerOpenUntil.After(s.now()) {
-		out.BreakerOpenUntil = optTime(st.BreakerOpenUntil)
-	}
-	return out
-}
-
-func cmpStatus(s string) string {
-	if s == "" {
-		return store.StatusActive
-	}
-	return s
-}
-
-func optTime(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	u := t.UTC()
-	return &u
+// Destinations lists every destination's queue.
+func (c *Client) Destinations(ctx context.Context) (DestinationList, error) {
+	var out DestinationList
+	return out, c.do(ctx, http.MethodGet, "/api/v1/destinations", nil, nil, &out)
 }

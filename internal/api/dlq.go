@@ -80,12 +80,31 @@ func (s *server) dlqReplay(w http.ResponseWriter, r *http.Request, caller who) e
 	if err != nil {
 		return err
 	}
+	noteAudit(r, strings.Join(req.IDs, ","), replayDetail(req, res), false)
 	if !req.DryRun {
 		s.log.Info("dlq replay", "by", caller.name, "all", req.All, "destination", req.Destination,
 			"route", req.Route, "error_classes", strings.Join(req.ErrorClasses, ","), "states", strings.Join(req.States, ","),
 			"matched", res.Matched, "replayed", res.Replayed)
 	}
 	return writeJSON(w, http.StatusOK, res)
+}
+
+// replayDetail summarizes a DLQ replay for the audit log.
+func replayDetail(req ReplayRequest, res ReplayResult) string {
+	sel := fmt.Sprintf("%d ids", len(req.IDs))
+	if req.All {
+		sel = "all"
+		if req.Destination != "" {
+			sel += " destination=" + req.Destination
+		}
+		if req.Route != "" {
+			sel += " route=" + req.Route
+		}
+	}
+	if req.DryRun {
+		return fmt.Sprintf("dry run: %s, matched %d", sel, res.Matched)
+	}
+	return fmt.Sprintf("%s: matched %d, replayed %d", sel, res.Matched, res.Replayed)
 }
 
 // replayIDs replays the listed deliveries that are dead; others (unknown,

@@ -1,14 +1,16 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/hookyard/hookyard/internal/store"
 )
 
 // GET /api/v1/quarantine: authentic requests that failed validation, newest
-// first, each with its reason, masked headers and body.
-func (s *server) quarantineList(w http.ResponseWriter, r *http.Request, _ who) error {
+// first, each with its reason, masked headers and body (PII paths masked
+// below admin).
+func (s *server) quarantineList(w http.ResponseWriter, r *http.Request, caller who) error {
 	v, err := params(r, quarantineParams)
 	if err != nil {
 		return err
@@ -24,6 +26,12 @@ func (s *server) quarantineList(w http.ResponseWriter, r *http.Request, _ who) e
 	out := QuarantineList{Items: make([]Quarantined, len(qs)), NextCursor: next}
 	for i := range qs {
 		out.Items[i] = Quarantined{Event: eventDetail(&qs[i].Event), Reason: qs[i].Reason}
+		if caller.role < roleAdmin {
+			s.pii.maskBody(&out.Items[i].Event)
+		}
+	}
+	if caller.role >= roleAdmin && len(s.pii) > 0 && len(qs) > 0 {
+		noteAudit(r, "", fmt.Sprintf("unmasked bodies of %d quarantined requests", len(qs)), true)
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -15,10 +15,11 @@ import (
 // Query parameters each list endpoint accepts. Unknown ones are rejected, so
 // a typo answers 400 instead of silently matching everything.
 var (
-	eventParams      = []string{"source", "topic", "dedup_key", "since", "until", "cursor", "limit"}
+	eventParams      = []string{"source", "topic", "dedup_key", "q", "state", "since", "until", "cursor", "limit"}
 	dlqParams        = []string{"destination", "route", "event_id", "error_class", "since", "until", "cursor", "limit"}
 	deliveryParams   = append([]string{"state"}, dlqParams...)
 	quarantineParams = []string{"source", "cursor", "limit"}
+	auditParams      = []string{"actor", "action", "target", "order", "since", "until", "cursor", "limit"}
 )
 
 // params parses r's query string and checks every name against allowed.
@@ -44,7 +45,10 @@ func eventFilter(r *http.Request, now time.Time) (store.EventFilter, error) {
 		return store.EventFilter{}, err
 	}
 	f := store.EventFilter{Source: v.Get("source"), Topic: v.Get("topic"), DedupKey: v.Get("dedup_key"),
-		Cursor: v.Get("cursor")}
+		Query: strings.TrimSpace(v.Get("q")), Cursor: v.Get("cursor")}
+	if f.States, err = parseStates(v); err != nil {
+		return f, err
+	}
 	f.Since, f.Until, f.Limit, err = common(v, now)
 	return f, err
 }
@@ -62,20 +66,8 @@ func deliveryFilter(r *http.Request, now time.Time, states bool) (store.Delivery
 	}
 	f := store.DeliveryFilter{Destination: v.Get("destination"), Route: v.Get("route"),
 		EventID: v.Get("event_id"), Cursor: v.Get("cursor")}
-	// state may repeat (?state=dead&state=cancelled) or be a comma list.
-	for _, s := range v["state"] {
-		for st := range strings.SplitSeq(s, ",") {
-			st = strings.TrimSpace(st)
-			if st == "" {
-				continue
-			}
-			if !webhook.State(st).Valid() {
-				return f, invalid("state", "unknown state %q (want pending, inflight, succeeded, dead or cancelled)", st)
-			}
-			if !slices.Contains(f.States, webhook.State(st)) {
-				f.States = append(f.States, webhook.State(st))
-			}
-		}
+	if f.States, err = parseStates(v); err != nil {
+		return f, err
 	}
 	for _, s := range v["error_class"] {
 		for c := range strings.SplitSeq(s, ",") {
@@ -92,6 +84,27 @@ func deliveryFilter(r *http.Request, now time.Time, states bool) (store.Delivery
 	}
 	f.Since, f.Until, f.Limit, err = common(v, now)
 	return f, err
+}
+
+// states parses the state parameter, which may repeat
+// (?state=dead&state=cancelled) or be a comma list.
+func parseStates(v url.Values) ([]webhook.State, error) {
+	var out []webhook.State
+	for _, s := range v["state"] {
+		for st := range strings.SplitSeq(s, ",") {
+			st = strings.TrimSpace(st)
+			if st == "" {
+				continue
+			}
+			if !webhook.State(st).Valid() {
+				return nil, invalid("state", "unknown state %q (want pending, inflight, succeeded, dead or cancelled)", st)
+			}
+			if !slices.Contains(out, webhook.State(st)) {
+				out = append(out, webhook.State(st))
+			}
+		}
+	}
+	return out, nil
 }
 
 // errorClasses are the classes an attempt can record.

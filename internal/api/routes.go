@@ -1,11 +1,13 @@
 // Package api is hookyard's admin JSON API (/api/v1/…) and the Go client the
-// CLI uses to call it. Every request needs a bearer token from the config;
-// the token's role (viewer, operator, admin) decides what it may do.
-// routes.go is the whole HTTP surface; types.go is the wire format, shared
-// by server and client.
+// CLI uses to call it. Every request needs a bearer token — from the config,
+// or created through the API — whose role (viewer, operator, admin) decides
+// what it may do; mutations are recorded in a hash-chained audit log.
+// routes.go is the whole HTTP surface (openapi.json documents it); types.go
+// is the wire format, shared by server and client.
 package api
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -29,39 +31,85 @@ type Store interface {
 	DeliveryReplay(ctx context.Context, ids []string, now time.Time) (int, error)
 	DeliveryCancel(ctx context.Context, ids []string, now time.Time) (int, error)
 	QuarantineList(ctx context.Context, f store.QuarantineFilter) ([]webhook.Quarantined, string, error)
+	QueueStats(ctx context.Context, now time.Time) ([]store.QueueStat, error)
 }
 
 // Config wires the admin API. Store is required.
 type Config struct {
 	Store  Store
 	Tokens []config.Token
-	Logger *slog.Logger     // default: discard
-	Now    func() time.Time // default: time.Now
+	// TokenStore keeps the tokens created through the API; default: Store,
+	// when it implements store.Tokens. Without one, only config tokens
+	// exist and the token endpoints answer 404.
+	TokenStore store.Tokens
+	// AuditLog records every mutation and unmasked-body read; default:
+	// Store, when it implements store.Audit.
+	AuditLog store.Audit
+	// Auth, if set, replaces the Authenticator built from Tokens and
+	// TokenStore (so the console can share one).
+	Auth *Authenticator
+	// PIIPaths are the JSON paths in event bodies masked for roles below
+	// admin (admin.pii_paths): dot-separated keys, "*" for any key, arrays
+	// crossed transparently.
+	PIIPaths []string
+	Logger   *slog.Logger     // default: discard
+	Now      func() time.Time // default: time.Now
 	// Wake, if set, is called after a replay so workers pick the replayed
 	// deliveries up at once instead of at their next idle poll.
 	Wake func()
 	// Alerts, if set, serves GET /api/v1/alerts and /api/v1/slos.
 	Alerts AlertSource
-	// Destinations serves /api/v1/destinations (status, pause, resume,
-	// enable); without Controls those endpoints answer 404.
-	Destinations Destinations
+	// Routes, if set, serves GET /api/v1/routes and route previews.
+	Routes RouteTable
+	// Destinations names the configured destinations, so idle ones are
+	// listed by GET /api/v1/destinations too.
+	Destinations []string
+	// DestinationControls serves pause, resume and enable and adds each
+	// destination's status and breaker to the destination list.
+	DestinationControls DestinationControls
 }
 
 // New returns the admin API handler. It serves paths under /api/, so mount
 // it at "/api/".
 func New(cfg Config) http.Handler {
-	s := &server{store: replayWaker{cfg.Store, cfg.Wake}, auth: newAuthenticator(cfg.Tokens), log: cfg.Logger, now: cfg.Now,
-		alerts: cfg.Alerts, dests: cfg.Destinations}
+	h, _ := newHandler(cfg)
+	return h
+}
+
+// endpoint is one registered route, kept so tests can check the OpenAPI
+// document against what is served.
+type endpoint struct {
+	pattern string
+	min     role
+}
+
+func newHandler(cfg Config) (http.Handler, *server) {
+	s := &server{store: replayWaker{cfg.Store, cfg.Wake}, log: cfg.Logger, now: cfg.Now,
+		alerts: cfg.Alerts, routes: cfg.Routes, destinations: cfg.Destinations, ctl: cfg.DestinationControls, tokens: cfg.TokenStore, audit: cfg.AuditLog, pii: parsePIIPaths(cfg.PIIPaths)}
+	if s.tokens == nil {
+		s.tokens, _ = cfg.Store.(store.Tokens)
+	}
+	if s.audit == nil {
+		s.audit, _ = cfg.Store.(store.Audit)
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.auth = cfg.Auth
+	if s.auth == nil {
+		s.auth = NewAuthenticator(cfg.Tokens, s.tokens, s.now)
+	}
 	mux := http.NewServeMux()
-	handle := func(pattern string, min role, h handlerFunc) { mux.Handle(pattern, s.route(min, h)) }
+	handle := func(pattern string, min role, h handlerFunc) {
+		s.endpoints = append(s.endpoints, endpoint{pattern, min})
+		mux.Handle(pattern, s.route(min, h))
+	}
 
 	handle("GET /api/v1/whoami", roleViewer, s.whoami)
+	handle("GET /api/v1/openapi.json", roleViewer, s.openAPI)
 
 	handle("GET /api/v1/events", roleViewer, s.eventList)
 	handle("GET /api/v1/events/{id}", roleViewer, s.eventGet)
@@ -85,10 +133,20 @@ func New(cfg Config) http.Handler {
 	handle("GET /api/v1/alerts", roleViewer, s.alertList)
 	handle("GET /api/v1/slos", roleViewer, s.sloList)
 
+	handle("GET /api/v1/routes", roleViewer, s.routeList)
+	handle("POST /api/v1/routes/{name}/preview", roleViewer, s.routePreview)
+
+	handle("GET /api/v1/tokens", roleAdmin, s.tokenList)
+	handle("POST /api/v1/tokens", roleAdmin, s.tokenCreate)
+	handle("DELETE /api/v1/tokens/{id}", roleAdmin, s.tokenRevoke)
+
+	handle("GET /api/v1/audit", roleAdmin, s.auditList)
+	handle("GET /api/v1/audit/verify", roleAdmin, s.auditVerify)
+
 	// Anything else under /api/ is authenticated first, so an anonymous
 	// caller learns nothing about which paths exist.
-	handle("/api/", roleViewer, s.fallback(mux))
-	return mux
+	mux.Handle("/api/", s.route(roleViewer, s.fallback(mux)))
+	return mux, s
 }
 
 // replayWaker wakes the delivery workers after every successful replay.
@@ -108,35 +166,67 @@ func (r replayWaker) DeliveryReplay(ctx context.Context, ids []string, now time.
 // server holds what the handlers share.
 type server struct {
 	store Store
-	auth  *authenticator
+	auth  *Authenticator
 	log   *slog.Logger
 	now   func() time.Time
 	// alerts is optional (nil: the alert endpoints answer 404).
-	alerts AlertSource
-	dests  Destinations
+	alerts       AlertSource
+	routes       RouteTable // nil: the route endpoints answer 404
+	destinations []string
+	ctl          DestinationControls
+	tokens       store.Tokens // nil: the token endpoints answer 404
+	audit        store.Audit  // nil: nothing is recorded
+	pii          piiPaths
+	// endpoints lists every route registered, for the OpenAPI sync test.
+	endpoints []endpoint
 }
 
 // handlerFunc is an endpoint: it writes a success answer or returns an
 // error, which route translates.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, caller who) error
 
-// route authenticates, checks the role, runs h and answers its error.
+// route authenticates, checks the role, runs h and answers its error. It
+// gives every answer an X-Request-Id, and records in the audit log every
+// request to a mutating route by an authenticated caller (including
+// refusals) and every read a handler marks as auditable.
 func (s *server) route(min role, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		caller, err := s.auth.authenticate(r)
-		if err == nil {
-			err = authorize(caller, min, r)
-		}
+		reqID := requestID(r)
+		w.Header().Set("X-Request-Id", reqID)
+		caller, err := s.authenticate(r)
 		if err != nil {
-			s.log.Debug("admin API request denied", "method", r.Method, "path", r.URL.Path,
-				"remote", r.RemoteAddr, "error", err.Error())
-			s.writeError(w, r, err)
+			s.deny(w, r, err)
 			return
 		}
-		if err := h(w, r, caller); err != nil {
-			s.writeError(w, r, err)
+		note := &auditNote{target: cmp.Or(r.PathValue("id"), r.PathValue("name")), record: r.Method != http.MethodGet && r.Method != http.MethodHead}
+		sw := &statusWriter{ResponseWriter: w}
+		if err := authorize(caller, min, r); err != nil {
+			s.deny(sw, r, err)
+			note.detail = err.Error()
+		} else if err := h(sw, r.WithContext(context.WithValue(r.Context(), auditKey{}, note)), caller); err != nil {
+			s.writeError(sw, r, err)
+			if statusOf(err) < 500 {
+				note.detail = err.Error()
+			}
+		}
+		if note.record && r.Pattern != "/api/" {
+			s.record(r, caller, reqID, sw.status, note)
 		}
 	})
+}
+
+func (s *server) authenticate(r *http.Request) (who, error) {
+	tok, err := bearer(r)
+	if err != nil {
+		return who{}, err
+	}
+	return s.auth.authenticate(r.Context(), tok)
+}
+
+func (s *server) deny(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Debug("admin API request denied", "method", r.Method, "path", r.URL.Path,
+		"remote", r.RemoteAddr, "error", err.Error())
+	s.writeError(w, r, err)
 }
 
 // fallback answers paths no route matched: 405 with Allow when the path
@@ -144,7 +234,7 @@ func (s *server) route(min role, h handlerFunc) http.Handler {
 func (s *server) fallback(mux *http.ServeMux) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, _ who) error {
 		var allow []string
-		for _, m := range []string{http.MethodGet, http.MethodPost} {
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
 			probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
 			if _, p := mux.Handler(probe); p != "" && p != "/api/" {
 				allow = append(allow, m)
@@ -160,5 +250,5 @@ func (s *server) fallback(mux *http.ServeMux) handlerFunc {
 }
 
 func (s *server) whoami(w http.ResponseWriter, _ *http.Request, caller who) error {
-	return writeJSON(w, http.StatusOK, Identity{Name: caller.name, Role: caller.role.String()})
+	return writeJSON(w, http.StatusOK, Identity{Name: caller.name, Role: caller.role.String(), TokenID: caller.tokenID})
 }

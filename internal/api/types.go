@@ -31,6 +31,9 @@ const (
 type Identity struct {
 	Name string `json:"name"`
 	Role string `json:"role"`
+	// TokenID is set for a token created through the API (not for one from
+	// the config file).
+	TokenID string `json:"token_id,omitempty"`
 }
 
 // Event is a stored webhook. Lists carry the summary fields only; the
@@ -51,7 +54,15 @@ type Event struct {
 	Body         json.RawMessage `json:"body,omitempty"`
 	BodyEncoding string          `json:"body_encoding,omitempty"`
 	BodySize     int             `json:"body_size,omitempty"`
-	Deliveries   []Delivery      `json:"deliveries,omitempty"`
+	// BodyMasked is set when PII paths were masked in Body for the
+	// caller's role, or the body was withheld (Body absent) because it is
+	// not JSON and so cannot be masked by path.
+	BodyMasked bool `json:"body_masked,omitempty"`
+	// TraceID is the hex id of the event's OpenTelemetry trace (event
+	// detail only): derived from the event id, so it is known whether or
+	// not tracing is on, and names spans only when it is.
+	TraceID    string     `json:"trace_id,omitempty"`
+	Deliveries []Delivery `json:"deliveries,omitempty"`
 }
 
 // RawBody returns the event body as bytes. A JSON body comes back compacted:
@@ -160,10 +171,15 @@ type EventQuery struct {
 	Source   string
 	Topic    string
 	DedupKey string
-	Since    time.Time // received at or after
-	Until    time.Time // received before
-	Cursor   string
-	Limit    int // 1–1000; default 50
+	// Q finds events by a provider's id: the event id exactly, or a dedup
+	// key (the provider's delivery id) by prefix.
+	Q string
+	// States keeps events with a delivery in one of these states.
+	States []string
+	Since  time.Time // received at or after
+	Until  time.Time // received before
+	Cursor string
+	Limit  int // 1–1000; default 50
 }
 
 func (q EventQuery) values() url.Values {
@@ -171,6 +187,10 @@ func (q EventQuery) values() url.Values {
 	set(v, "source", q.Source)
 	set(v, "topic", q.Topic)
 	set(v, "dedup_key", q.DedupKey)
+	set(v, "q", q.Q)
+	if len(q.States) > 0 {
+		v.Set("state", strings.Join(q.States, ","))
+	}
 	setCommon(v, q.Since, q.Until, q.Cursor, q.Limit)
 	return v
 }
@@ -400,30 +420,6 @@ type Quarantined struct {
 type QuarantineList struct {
 	Items      []Quarantined `json:"items"`
 	NextCursor string        `json:"next_cursor,omitempty"`
-}
-
-// DestinationStatus is a destination's delivery state (GET
-// /api/v1/destinations and the answer of pause, resume and enable).
-type DestinationStatus struct {
-	Name string `json:"name"`
-	// Status is active, paused (by an operator) or disabled (after
-	// sustained failure or an HTTP 410); deliveries of a paused or
-	// disabled destination accumulate and are sent after resume/enable.
-	Status string     `json:"status"`
-	Reason string     `json:"reason,omitempty"`
-	Since  *time.Time `json:"since,omitempty"`
-	// FailingSince is the start of the current run of failed attempts.
-	FailingSince *time.Time `json:"failing_since,omitempty"`
-	// Breaker is the circuit breaker's state on the answering node
-	// (closed, half_open, open); BreakerOpenUntil is when an open breaker
-	// (opened by any node) lets a probe through.
-	Breaker          string     `json:"breaker"`
-	BreakerOpenUntil *time.Time `json:"breaker_open_until,omitempty"`
-}
-
-// DestinationList is the answer of GET /api/v1/destinations.
-type DestinationList struct {
-	Destinations []DestinationStatus `json:"destinations"`
 }
 
 // DestinationActionRequest is the optional body of pause, resume and enable.

@@ -55,7 +55,7 @@ func TestParseDefaults(t *testing.T) {
 			MaxJSONDepth:      64,
 			MaxInFlight:       1024,
 		},
-		Storage: Storage{Driver: "sqlite", Path: "./data/hookyard.db"},
+		Storage: Storage{Driver: "sqlite", Path: "./data/hookyard.db", Retention: Retention{MaxAge: Duration(30 * 24 * time.Hour), Interval: Duration(10 * time.Minute), BatchSize: 500}},
 		Sources: []Source{{
 			Name: "shop", Provider: "shopify", Secrets: []string{"s1"},
 			// An absent tolerance stays zero: the provider's default.
@@ -97,6 +97,7 @@ admin:
     - name: ro
       token: viewer-token-0123456789
       role: viewer
+  pii_paths: [customer.email, "*.phone"]
 sources:
   - name: shop
     provider: shopify
@@ -161,11 +162,11 @@ func fullWant() *Config {
 			MaxJSONDepth:      64,
 			MaxInFlight:       1024,
 		},
-		Storage: Storage{Driver: "postgres", DSN: "postgres://u:p@db/hookyard"},
+		Storage: Storage{Driver: "postgres", DSN: "postgres://u:p@db/hookyard", Retention: Retention{MaxAge: Duration(30 * 24 * time.Hour), Interval: Duration(10 * time.Minute), BatchSize: 500}},
 		Admin: Admin{Tokens: []Token{
 			{Name: "ops", Token: "admin-token-0123456789", Role: "operator"},
 			{Name: "ro", Token: "viewer-token-0123456789", Role: "viewer"},
-		}},
+		}, PIIPaths: []string{"customer.email", "*.phone"}},
 		Sources: []Source{
 			{Name: "shop", Provider: "shopify", Secrets: []string{"shpss_abc", "old-secret"}},
 			{
@@ -540,6 +541,14 @@ func TestParseErrors(t *testing.T) {
 			notWant: []string{"short\""},
 		},
 		{
+			name: "pii path with an empty segment",
+			yaml: doc("admin:", "  pii_paths:", "    - customer.email", "    - customer..phone", `    - " name"`),
+			want: []string{
+				`config line 4: admin.pii_paths[1]: "customer..phone": want dot-separated keys (customer.email, items.card, *.ssn), with no empty key or whitespace`,
+				`config line 5: admin.pii_paths[2]: " name": want dot-separated keys`,
+			},
+		},
+		{
 			name: "token role missing",
 			yaml: doc("admin:", "  tokens:", "    - name: t", "      token: 0123456789abcdef"),
 			want: []string{"config line 3: admin.tokens[0].role: is required"},
@@ -558,6 +567,26 @@ func TestParseErrors(t *testing.T) {
 			name: "sqlite takes no dsn",
 			yaml: doc("storage:", "  dsn: postgres://x"),
 			want: []string{"config line 2: storage.dsn: is only used by driver postgres"},
+		},
+		{
+			name: "retention negative age",
+			yaml: doc("storage:", "  retention:", "    max_age: -1h"),
+			want: []string{"config line 3: storage.retention.max_age: must not be negative (0 keeps everything), got -1h0m0s"},
+		},
+		{
+			name: "retention batch too large",
+			yaml: doc("storage:", "  retention: {batch_size: 10001}"),
+			want: []string{"config line 2: storage.retention.batch_size: must be between 1 and 10000, got 10001"},
+		},
+		{
+			name: "retention interval zero",
+			yaml: doc("storage:", "  retention:", "    interval: 0s"),
+			want: []string{"config line 3: storage.retention.interval: must be greater than zero, got 0s"},
+		},
+		{
+			name: "retention unknown key",
+			yaml: doc("storage:", "  retention:", "    max_days: 3"),
+			want: []string{"config line 3: storage.retention.max_days: unknown key"},
 		},
 		{
 			name: "max body zero",

@@ -27,6 +27,10 @@ const (
 	defaultInitialInterval    = Duration(5 * time.Second)
 	defaultMaxInterval        = Duration(6 * time.Hour)
 
+	defaultRetentionMaxAge    = Duration(30 * 24 * time.Hour)
+	defaultRetentionInterval  = Duration(10 * time.Minute)
+	defaultRetentionBatchSize = 500
+
 	defaultHMACAlgorithm = "sha256"
 	defaultHMACEncoding  = "hex"
 	defaultHMACContent   = "{body}"
@@ -66,7 +70,18 @@ func (s *Server) setDefaults() {
 
 // setDefaults sets only the driver: the path default belongs to sqlite and
 // is filled once the driver is known (setDerivedDefaults).
-func (s *Storage) setDefaults() { setZero(&s.Driver, defaultDriver) }
+func (s *Storage) setDefaults() {
+	setZero(&s.Driver, defaultDriver)
+	s.Retention.setDefaults()
+}
+
+// setDefaults runs before the mapping is decoded, so an explicit
+// max_age: 0 stays zero and turns retention off.
+func (r *Retention) setDefaults() {
+	setZero(&r.MaxAge, defaultRetentionMaxAge)
+	setZero(&r.Interval, defaultRetentionInterval)
+	setZero(&r.BatchSize, defaultRetentionBatchSize)
+}
 
 // Source has no defaults here: an absent tolerance stays zero, and each
 // verify provider applies its own window (recharge 48h, most others 5m).

@@ -59,11 +59,26 @@ type Storage struct {
 	Driver string `yaml:"driver"` // sqlite (default)
 	Path   string `yaml:"path"`   // sqlite file; default ./data/hookyard.db
 	DSN    string `yaml:"dsn"`    // postgres (later)
+	// Retention deletes old finished work (storage.retention).
+	Retention Retention `yaml:"retention"`
+}
+
+// Retention configures the deletion of old finished events, with their
+// deliveries and attempts, and of old quarantined requests. It runs on the
+// cluster leader, in batches.
+type Retention struct {
+	MaxAge     Duration `yaml:"max_age"`      // default 30d; 0 keeps everything
+	DeadMaxAge Duration `yaml:"dead_max_age"` // default 0: events with a dead letter are kept
+	Interval   Duration `yaml:"interval"`     // between runs; default 10m
+	BatchSize  int      `yaml:"batch_size"`   // events per transaction; default 500
 }
 
 // Admin configures the admin API.
 type Admin struct {
 	Tokens []Token `yaml:"tokens"`
+	// PIIPaths are JSON paths in event bodies ("customer.email", "*.ssn")
+	// that the admin API masks for roles below admin.
+	PIIPaths []string `yaml:"pii_paths"`
 }
 
 // Token is a static admin API bearer token.

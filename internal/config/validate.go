@@ -17,6 +17,7 @@ const maxBodyBytesLimit = 64 << 20
 
 var (
 	nameRE         = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+	piiPathRE      = regexp.MustCompile(`^[^.\s]+(\.[^.\s]+)*$`)
 	roles          = []string{"admin", "operator", "viewer"}
 	drivers        = []string{"sqlite", "postgres"}
 	destTypes      = []string{"http", "file", "postgres", "mysql", "sqlite", "nats", "amqp", "redis", "kafka"}
@@ -137,6 +138,17 @@ func (v *validator) storage() {
 	default:
 		v.errorf("storage.driver", "unknown driver %s (want one of %s)", v.show("storage.driver", s.Driver), strings.Join(drivers, ", "))
 	}
+	r := s.Retention
+	if r.MaxAge < 0 {
+		v.errorf("storage.retention.max_age", "must not be negative (0 keeps everything), got %s", r.MaxAge)
+	}
+	if r.DeadMaxAge < 0 {
+		v.errorf("storage.retention.dead_max_age", "must not be negative (0 keeps dead letters), got %s", r.DeadMaxAge)
+	}
+	v.positive("storage.retention.interval", r.Interval)
+	if r.BatchSize < 1 || r.BatchSize > 10000 {
+		v.errorf("storage.retention.batch_size", "must be between 1 and 10000, got %d", r.BatchSize)
+	}
 }
 
 func (v *validator) admin() {
@@ -164,6 +176,13 @@ func (v *validator) admin() {
 			v.errorf(p+".role", "is required (want one of %s)", strings.Join(roles, ", "))
 		case !slices.Contains(roles, t.Role):
 			v.errorf(p+".role", "unknown role %s (want one of %s)", v.show(p+".role", t.Role), strings.Join(roles, ", "))
+		}
+	}
+	for i, path := range v.cfg.Admin.PIIPaths {
+		p := fmt.Sprintf("admin.pii_paths[%d]", i)
+		if !piiPathRE.MatchString(path) {
+			v.errorf(p, "%s: want dot-separated keys (customer.email, items.card, *.ssn), with no empty key or whitespace",
+				v.show(p, path))
 		}
 	}
 }

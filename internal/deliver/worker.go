@@ -22,6 +22,7 @@ import (
 	"github.com/hookyard/hookyard/internal/dest"
 	"github.com/hookyard/hookyard/internal/outcome"
 	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/tracing"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
@@ -95,6 +96,9 @@ type Config struct {
 	// Events, if set, hears breaker and disable events (the alert engine).
 	Events          func(kind, destination, detail string)
 	ControlObserver ControlObserver // optional
+	// Tracer starts a span per attempt (a child of the event's ingest
+	// span) and per transform; nil is off.
+	Tracer *tracing.Tracer
 	// Grace bounds how long Run waits for in-flight sends after its context
 	// ends; sends still running then are cancelled and their deliveries
 	// released without using an attempt. Default 10s.
@@ -411,8 +415,11 @@ func (p *dispatcher) process(hard context.Context, c *webhook.Claimed) {
 	d, ev := &c.Delivery, &c.Event
 	number := d.Attempts + 1
 	start := p.e.cfg.Now()
-	resp := p.send(hard, &dest.Message{Event: ev, Delivery: d, Attempt: number})
+	sctx, span := p.e.cfg.Tracer.Attempt(hard, ev, d, number)
+	resp := p.send(sctx, &dest.Message{Event: ev, Delivery: d, Attempt: number})
 	end := p.e.cfg.Now()
+	spanState, spanClass := webhook.StateInFlight, "shutdown"
+	defer func() { tracing.EndAttempt(span, spanState, resp.StatusCode, spanClass) }()
 	// Writes below must land even while shutting down.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(hard), 30*time.Second)
 	defer cancel()
@@ -452,11 +459,15 @@ func (p *dispatcher) process(hard context.Context, c *webhook.Claimed) {
 	}
 	p.observe(wctx, out, end)
 	switch {
+	case err == nil:
+		spanState, spanClass = state, a.ErrorClass
 	case errors.Is(err, webhook.ErrLeaseLost):
 		// Another worker owns it now (our lease expired); its outcome wins.
 		p.e.log.Warn("outcome fenced off: lease lost", "destination", p.d.Name, "event_id", ev.ID, "attempt", number)
+		spanClass = "lease_lost"
 		return
 	case err != nil:
+		spanClass = "not_recorded"
 		// Not recorded: the lease will expire and the delivery is retried
 		// (at-least-once; the idempotency key absorbs the repeat).
 		p.e.log.Error("outcome not recorded", "destination", p.d.Name, "event_id", ev.ID, "attempt", number, "error", err.Error())
@@ -481,10 +492,17 @@ func (p *dispatcher) send(ctx context.Context, m *dest.Message) (resp dest.Respo
 		}
 	}()
 	if t := p.e.cfg.Transformer; t != nil {
-		payload, err := t.Payload(ctx, m.Delivery, m.Event)
+		tctx, span := p.e.cfg.Tracer.Transform(ctx, m.Delivery)
+		payload, err := t.Payload(tctx, m.Delivery, m.Event)
 		if err != nil {
+			if !errors.Is(err, outcome.ErrNothingToSend) {
+				tracing.Fail(span, Classify(0, nil, err, p.e.cfg.Now()).Class)
+			}
+			span.End()
 			return dest.Response{Err: err}
 		}
+		span.SetAttributes(tracing.AttrPayloadSize.Int(len(payload)))
+		span.End()
 		m.Payload = payload
 	}
 	return p.d.Sender.Send(ctx, m)

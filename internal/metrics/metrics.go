@@ -208,10 +208,10 @@ var (
 	oldestDesc = prometheus.NewDesc("hookyard_queue_oldest_due_age_seconds",
 		"Age of the oldest due delivery of the destination (0 when none is due).", []string{"destination"}, nil)
 	drainDesc = prometheus.NewDesc("hookyard_queue_time_to_drain_seconds",
-		"Estimated time to drain the due and in-flight backlog: depth divided by the completion rate over the last minute (+Inf when nothing completes).",
+		"Estimated time to drain the due and in-flight backlog: depth divided by hookyard_delivery_completion_rate (+Inf when nothing completes).",
 		[]string{"destination"}, nil)
 	rateDesc = prometheus.NewDesc("hookyard_delivery_completion_rate",
-		"Deliveries completed per second over the last minute.", []string{"destination"}, nil)
+		"Deliveries completed per second over the last minute, or since the minute's first completion when that is more recent.", []string{"destination"}, nil)
 )
 
 type queueCollector struct {

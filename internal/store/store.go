@@ -133,10 +133,15 @@ type EventFilter struct {
 	Source   string
 	Topic    string
 	DedupKey string
-	Since    time.Time
-	Until    time.Time
-	Cursor   string
-	Limit    int // default 50, at most 1000
+	// Query finds an event by a provider's id: it matches the event id
+	// exactly, or a dedup key (the provider's delivery id) by prefix.
+	Query string
+	// States keeps events with at least one delivery in one of the states.
+	States []webhook.State
+	Since  time.Time
+	Until  time.Time
+	Cursor string
+	Limit  int // default 50, at most 1000
 }
 
 // QueueStat is one destination's queue at a moment.
@@ -171,6 +176,10 @@ func DeliveryIDRange(eventID string) (lo, hi string) {
 	p := "dlv_" + strings.TrimPrefix(eventID, "evt_")
 	return p + ".", p + "/" // '/' follows '.' in ASCII
 }
+
+// PrefixEnd is the smallest string above every string that starts with
+// p, in byte order (both stores compare these columns bytewise).
+func PrefixEnd(p string) string { return p + "\U0010FFFF" }
 
 // PageLimit clamps a requested page size.
 func PageLimit(n int) int {

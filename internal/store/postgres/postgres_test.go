@@ -107,6 +107,18 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestAdminConformance(t *testing.T) {
+	baseURL(t)
+	t.Parallel()
+	storetest.RunAdmin(t, func(t *testing.T) store.Store {
+		s, err := postgres.Open(context.Background(), schemaDSN(t), postgres.Config{MaxConns: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
 var t0 = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 
 func event(key string) *webhook.Event {

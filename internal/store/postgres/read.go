@@ -192,6 +192,19 @@ func (s *Store) EventList(ctx context.Context, f store.EventFilter) ([]webhook.E
 	if f.DedupKey != "" {
 		w.add("dedup_key = ?", text(f.DedupKey))
 	}
+	if f.Query != "" {
+		q := text(f.Query)
+		w.add(`(id = ? OR (dedup_key COLLATE "C" >= ? AND dedup_key COLLATE "C" < ?))`, q, q, store.PrefixEnd(q))
+	}
+	if len(f.States) > 0 {
+		states := make([]string, len(f.States))
+		for i, st := range f.States {
+			states[i] = string(st)
+		}
+		// An event's deliveries are a primary-key range (dlv_<event>.*).
+		w.add(`EXISTS (SELECT 1 FROM deliveries d WHERE d.id >= 'dlv_' || substr(events.id, 5) || '.'
+			AND d.id < 'dlv_' || substr(events.id, 5) || '/' AND d.state = ANY(?))`, states)
+	}
 	// Ids are time-ordered, so time bounds become id bounds and the primary
 	// key serves both the range and the order.
 	if !f.Since.IsZero() {

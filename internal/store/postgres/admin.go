@@ -1,0 +1,180 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/hookyard/hookyard/internal/store"
+)
+
+var (
+	_ store.Tokens = (*Store)(nil)
+	_ store.Audit  = (*Store)(nil)
+)
+
+// auditLock is the transaction advisory lock that serializes audit
+// appends across nodes, so each reads the chain's true head.
+const auditLock int64 = 0x686f6f6b61756474 // "hookaudt"
+
+const tokenCols = `id, name, role, digest, created_at, created_by, expires_at, last_used_at, revoked_at`
+
+// TokenCreate implements store.Tokens.
+func (s *Store) TokenCreate(ctx context.Context, t store.Token) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO api_tokens (`+tokenCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		text(t.ID), text(t.Name), text(t.Role), t.Digest[:], store.Micros(t.CreatedAt), text(t.CreatedBy),
+		store.Micros(t.ExpiresAt), store.Micros(t.LastUsedAt), store.Micros(t.RevokedAt))
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "api_tokens_name_key" {
+		return fmt.Errorf("token name %q: %w", t.Name, store.ErrTokenNameTaken)
+	}
+	return s.unavailable("token create", err)
+}
+
+// TokenGet implements store.Tokens.
+func (s *Store) TokenGet(ctx context.Context, id string) (store.Token, error) {
+	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE id = $1`, text(id)))
+	if err != nil {
+		return store.Token{}, s.notFound(err, "token "+id)
+	}
+	return t, nil
+}
+
+// TokenList implements store.Tokens.
+func (s *Store) TokenList(ctx context.Context) ([]store.Token, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+tokenCols+` FROM api_tokens ORDER BY created_at DESC, id DESC`)
+	if err != nil {
+		return nil, s.unavailable("token list", err)
+	}
+	defer rows.Close()
+	var out []store.Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, s.unavailable("token list", rows.Err())
+}
+
+// TokenRevoke implements store.Tokens.
+func (s *Store) TokenRevoke(ctx context.Context, id string, at time.Time) (store.Token, error) {
+	_, err := s.pool.Exec(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0`,
+		store.Micros(at), text(id))
+	if err != nil {
+		return store.Token{}, s.unavailable("token revoke", err)
+	}
+	return s.TokenGet(ctx, id)
+}
+
+// TokenTouch implements store.Tokens.
+func (s *Store) TokenTouch(ctx context.Context, id string, at time.Time) error {
+	_, err := s.pool.Exec(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND last_used_at < $1`,
+		store.Micros(at), text(id))
+	return s.unavailable("token touch", err)
+}
+
+func scanToken(r pgx.Row) (store.Token, error) {
+	var t store.Token
+	var digest []byte
+	var created, expires, used, revoked int64
+	if err := r.Scan(&t.ID, &t.Name, &t.Role, &digest, &created, &t.CreatedBy, &expires, &used, &revoked); err != nil {
+		return t, err
+	}
+	if len(digest) != len(t.Digest) {
+		return t, fmt.Errorf("token %s: stored digest has %d bytes", t.ID, len(digest))
+	}
+	copy(t.Digest[:], digest)
+	t.CreatedAt, t.ExpiresAt = store.FromMicros(created), store.FromMicros(expires)
+	t.LastUsedAt, t.RevokedAt = store.FromMicros(used), store.FromMicros(revoked)
+	return t, nil
+}
+
+const auditCols = `seq, at, actor, role, action, target, request_id, outcome, status, detail, prev_hash, hash`
+
+// AuditAppend implements store.Audit. A transaction advisory lock makes
+// reading the chain's head and inserting after it atomic across nodes.
+func (s *Store) AuditAppend(ctx context.Context, e store.AuditEntry) (store.AuditEntry, error) {
+	var out store.AuditEntry
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, auditLock); err != nil {
+			return err
+		}
+		var seq int64
+		var prev string
+		err := tx.QueryRow(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		out = store.SealAudit(e, seq+1, prev)
+		_, err = tx.Exec(ctx, `INSERT INTO audit_log (`+auditCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			out.Seq, store.Micros(out.At), out.Actor, out.Role, out.Action, out.Target, out.RequestID, out.Outcome,
+			out.Status, out.Detail, out.PrevHash, out.Hash)
+		return err
+	})
+	if err != nil {
+		return store.AuditEntry{}, s.unavailable("audit append", err)
+	}
+	return out, nil
+}
+
+// AuditList implements store.Audit.
+func (s *Store) AuditList(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, string, error) {
+	cursor, err := store.AuditCursor(f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := store.PageLimit(f.Limit)
+	w := &where{}
+	if f.Actor != "" {
+		w.add("actor = ?", text(f.Actor))
+	}
+	if f.Action != "" {
+		w.add("action = ?", text(f.Action))
+	}
+	if f.Target != "" {
+		w.add("target = ?", text(f.Target))
+	}
+	if !f.Since.IsZero() {
+		w.add("at >= ?", store.Micros(f.Since))
+	}
+	if !f.Until.IsZero() {
+		w.add("at < ?", store.Micros(f.Until))
+	}
+	order := "DESC"
+	if f.Ascending {
+		order = "ASC"
+		if cursor > 0 {
+			w.add("seq > ?", cursor)
+		}
+	} else if cursor > 0 {
+		w.add("seq < ?", cursor)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+auditCols+` FROM audit_log`+w.sql()+` ORDER BY seq `+order+
+		fmt.Sprintf(` LIMIT %d`, limit+1), w.args...)
+	if err != nil {
+		return nil, "", s.unavailable("audit list", err)
+	}
+	defer rows.Close()
+	var out []store.AuditEntry
+	for rows.Next() {
+		var e store.AuditEntry
+		var at int64
+		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Role, &e.Action, &e.Target, &e.RequestID, &e.Outcome,
+			&e.Status, &e.Detail, &e.PrevHash, &e.Hash); err != nil {
+			return nil, "", s.unavailable("audit list", err)
+		}
+		e.At = store.FromMicros(at)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", s.unavailable("audit list", err)
+	}
+	out, next := store.Page(out, limit, func(e *store.AuditEntry) string { return fmt.Sprint(e.Seq) })
+	return out, next, nil
+}

@@ -1,0 +1,185 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/webhook"
+)
+
+var (
+	_ store.Tokens = (*Store)(nil)
+	_ store.Audit  = (*Store)(nil)
+)
+
+const tokenCols = `id, name, role, digest, created_at, created_by, expires_at, last_used_at, revoked_at`
+
+// TokenCreate implements store.Tokens.
+func (s *Store) TokenCreate(ctx context.Context, t store.Token) error {
+	taken := false
+	err := s.write(ctx, 256, func(ctx context.Context) error {
+		var n int
+		if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM api_tokens WHERE name = ?`, t.Name).Scan(&n); err != nil {
+			return err
+		}
+		if taken = n > 0; taken {
+			return nil
+		}
+		_, err := s.w.ExecContext(ctx, `INSERT INTO api_tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.Name, t.Role, t.Digest[:], store.Micros(t.CreatedAt), t.CreatedBy, store.Micros(t.ExpiresAt),
+			store.Micros(t.LastUsedAt), store.Micros(t.RevokedAt))
+		return err
+	})
+	if err == nil && taken {
+		return fmt.Errorf("token name %q: %w", t.Name, store.ErrTokenNameTaken)
+	}
+	return err
+}
+
+// TokenGet implements store.Tokens.
+func (s *Store) TokenGet(ctx context.Context, id string) (store.Token, error) {
+	t, err := scanToken(s.rdb.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE id = ?`, id))
+	if err != nil {
+		return store.Token{}, notFound(err, "token "+id)
+	}
+	return t, nil
+}
+
+// TokenList implements store.Tokens.
+func (s *Store) TokenList(ctx context.Context) ([]store.Token, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+tokenCols+` FROM api_tokens ORDER BY created_at DESC, id DESC`)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", webhook.ErrUnavailable, err)
+	}
+	defer rows.Close()
+	var out []store.Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// TokenRevoke implements store.Tokens.
+func (s *Store) TokenRevoke(ctx context.Context, id string, at time.Time) (store.Token, error) {
+	err := s.write(ctx, 64, func(ctx context.Context) error {
+		_, err := s.w.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at = 0`,
+			store.Micros(at), id)
+		return err
+	})
+	if err != nil {
+		return store.Token{}, err
+	}
+	return s.TokenGet(ctx, id)
+}
+
+// TokenTouch implements store.Tokens.
+func (s *Store) TokenTouch(ctx context.Context, id string, at time.Time) error {
+	return s.write(ctx, 64, func(ctx context.Context) error {
+		_, err := s.w.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND last_used_at < ?`,
+			store.Micros(at), id, store.Micros(at))
+		return err
+	})
+}
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanToken(r rowScanner) (store.Token, error) {
+	var t store.Token
+	var digest []byte
+	var created, expires, used, revoked int64
+	if err := r.Scan(&t.ID, &t.Name, &t.Role, &digest, &created, &t.CreatedBy, &expires, &used, &revoked); err != nil {
+		return t, err
+	}
+	if len(digest) != len(t.Digest) {
+		return t, fmt.Errorf("token %s: stored digest has %d bytes", t.ID, len(digest))
+	}
+	copy(t.Digest[:], digest)
+	t.CreatedAt, t.ExpiresAt = store.FromMicros(created), store.FromMicros(expires)
+	t.LastUsedAt, t.RevokedAt = store.FromMicros(used), store.FromMicros(revoked)
+	return t, nil
+}
+
+const auditCols = `seq, at, actor, role, action, target, request_id, outcome, status, detail, prev_hash, hash`
+
+// AuditAppend implements store.Audit. The single writer serializes
+// appends, so reading the chain's head and inserting after it is atomic.
+func (s *Store) AuditAppend(ctx context.Context, e store.AuditEntry) (store.AuditEntry, error) {
+	var out store.AuditEntry
+	err := s.write(ctx, 512, func(ctx context.Context) error {
+		var seq int64
+		var prev string
+		err := s.w.QueryRowContext(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
+		if err != nil && err != sql.ErrNoRows {
+			return err
+		}
+		out = store.SealAudit(e, seq+1, prev)
+		_, err = s.w.ExecContext(ctx, `INSERT INTO audit_log (`+auditCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			out.Seq, store.Micros(out.At), out.Actor, out.Role, out.Action, out.Target, out.RequestID, out.Outcome,
+			out.Status, out.Detail, out.PrevHash, out.Hash)
+		return err
+	})
+	return out, err
+}
+
+// AuditList implements store.Audit.
+func (s *Store) AuditList(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, string, error) {
+	cursor, err := store.AuditCursor(f.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	limit := store.PageLimit(f.Limit)
+	w := &where{}
+	if f.Actor != "" {
+		w.add("actor = ?", f.Actor)
+	}
+	if f.Action != "" {
+		w.add("action = ?", f.Action)
+	}
+	if f.Target != "" {
+		w.add("target = ?", f.Target)
+	}
+	if !f.Since.IsZero() {
+		w.add("at >= ?", store.Micros(f.Since))
+	}
+	if !f.Until.IsZero() {
+		w.add("at < ?", store.Micros(f.Until))
+	}
+	order := "DESC"
+	if f.Ascending {
+		order = "ASC"
+		if cursor > 0 {
+			w.add("seq > ?", cursor)
+		}
+	} else if cursor > 0 {
+		w.add("seq < ?", cursor)
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log`+w.sql()+` ORDER BY seq `+order+
+		` LIMIT `+itoa(limit+1), w.args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %w", webhook.ErrUnavailable, err)
+	}
+	defer rows.Close()
+	var out []store.AuditEntry
+	for rows.Next() {
+		var e store.AuditEntry
+		var at int64
+		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Role, &e.Action, &e.Target, &e.RequestID, &e.Outcome,
+			&e.Status, &e.Detail, &e.PrevHash, &e.Hash); err != nil {
+			return nil, "", err
+		}
+		e.At = store.FromMicros(at)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	out, next := store.Page(out, limit, func(e *store.AuditEntry) string { return fmt.Sprint(e.Seq) })
+	return out, next, nil
+}
