@@ -14,7 +14,8 @@ import (
 // auto-disable.
 func deliveryDestination(d config.Destination, snd deliver.Sender) deliver.Destination {
 	out := deliver.Destination{Name: d.Name, Sender: snd, Policy: deliver.NewPolicy(d.Retry),
-		Concurrency: d.Concurrency, Timeout: d.Timeout.D(), DisableAfter: d.DisableAfter.D(), Burst: d.Burst}
+		Concurrency: d.Concurrency, Timeout: d.Timeout.D(), DisableAfter: d.DisableAfter.D(), Burst: d.Burst,
+		MaxInFlight: d.MaxInFlight}
 	if d.RateLimit != "" {
 		out.Rate, _ = config.ParseRate(d.RateLimit) // validated with the config
 	}

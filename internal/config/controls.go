@@ -8,6 +8,9 @@ func (v *validator) deliveryControls(p string, d *Destination) {
 			v.errorf(p+".rate_limit", "%v", err)
 		}
 	}
+	if d.MaxInFlight < 0 {
+		v.errorf(p+".max_in_flight", "must not be negative, got %d", d.MaxInFlight)
+	}
 	if d.Burst < 0 {
 		v.errorf(p+".burst", "must not be negative, got %d", d.Burst)
 	}

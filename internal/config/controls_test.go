@@ -7,13 +7,13 @@ import (
 )
 
 func TestDeliveryControls(t *testing.T) {
-	cfg, err := Parse([]byte(destDoc("type: file", "path: ./a", "rate_limit: 600/m", "burst: 5", "disable_after: 3d",
+	cfg, err := Parse([]byte(destDoc("type: file", "path: ./a", "rate_limit: 600/m", "burst: 5", "disable_after: 3d", "max_in_flight: 7",
 		"breaker: {failure_ratio: 0.5, min_requests: 10, consecutive_failures: 8}")), envOf(nil), testOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := cfg.Destinations[0]
-	if r, _ := ParseRate(d.RateLimit); r != 10 || d.Burst != 5 || d.DisableAfter.D() != 72*time.Hour {
+	if r, _ := ParseRate(d.RateLimit); r != 10 || d.Burst != 5 || d.DisableAfter.D() != 72*time.Hour || d.MaxInFlight != 7 {
 		t.Errorf("rate %v burst %d disable_after %v", r, d.Burst, d.DisableAfter)
 	}
 	b := d.Breaker
@@ -35,6 +35,7 @@ func TestDeliveryControlsErrors(t *testing.T) {
 	}{
 		{destDoc("type: file", "path: ./a", "rate_limit: fast", "burst: -1"),
 			[]string{"destinations[0].rate_limit:", "destinations[0].burst: must not be negative"}},
+		{destDoc("type: file", "path: ./a", "max_in_flight: -2"), []string{"destinations[0].max_in_flight: must not be negative"}},
 		{destDoc("type: file", "path: ./a", "burst: 3"), []string{"destinations[0].burst: needs rate_limit"}},
 		{destDoc("type: file", "path: ./a", "breaker: {window: 1m}"),
 			[]string{"destinations[0].breaker: set consecutive_failures or failure_ratio"}},

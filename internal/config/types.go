@@ -184,6 +184,9 @@ type Destination struct {
 	// Concurrency is the number of in-flight deliveries to this destination
 	// (its own worker budget); default 16.
 	Concurrency int `yaml:"concurrency"`
+	// MaxInFlight caps in-flight deliveries across every node sharing the
+	// database (concurrency is per node); 0 is no cluster-wide cap.
+	MaxInFlight int `yaml:"max_in_flight,omitempty"`
 	// RateLimit caps sends across every node, e.g. "50/s" or "600/m";
 	// empty is unlimited. Burst is how many may go at once after a quiet
 	// spell; default the per-second rate rounded up.

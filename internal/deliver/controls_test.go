@@ -341,6 +341,43 @@ func TestConcurrencyLimitMeasuredBySink(t *testing.T) {
 	}
 }
 
+// TestMaxInFlightAcrossEngines: two engines on one store (two nodes), each
+// with 4 slots, never have more than max_in_flight requests open at the
+// sink together.
+func TestMaxInFlightAcrossEngines(t *testing.T) {
+	s := newSink(t)
+	release := make(chan struct{})
+	s.hold = release
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	d := deliver.Destination{Name: "oms", Sender: s.sender(t, "oms"), Concurrency: 4, HighReserve: 1,
+		Timeout: 30 * time.Second, MaxInFlight: 3}
+	b := setupControls(t, d)
+	other := deliver.New(deliver.Config{Store: b.store, Destinations: []deliver.Destination{d}, Controls: b.store,
+		Owner: "node-b", IdlePoll: 50 * time.Millisecond, Grace: time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { other.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	b.ingest(t, "oms", 12)
+	other.Wake("oms")
+	eventually(t, "3 requests in flight", func() bool { return s.hits.Load() == 3 })
+	// Both engines keep polling; neither may add a fourth while three are open.
+	for range 4 {
+		b.engine.Wake("oms")
+		other.Wake("oms")
+		time.Sleep(60 * time.Millisecond)
+	}
+	once.Do(func() { close(release) })
+	eventually(t, "all delivered", func() bool { return len(b.succeeded(t, "oms")) == 12 })
+	s.mu.Lock()
+	peak := s.max
+	s.mu.Unlock()
+	if peak != 3 {
+		t.Fatalf("peak concurrency at the sink %d, want the cluster cap 3", peak)
+	}
+}
+
 // TestGoneDisablesAndEnableDrains: a 410 disables the destination in the
 // store with a reason; later deliveries wait without attempts; enabling
 // drains them.

@@ -65,6 +65,9 @@ type Destination struct {
 	// DisableAfter disables the destination once every attempt has failed
 	// for this long; 0 never does.
 	DisableAfter time.Duration
+	// MaxInFlight caps live leases across every node sharing the store
+	// (Concurrency is per node); 0 is no cluster-wide cap.
+	MaxInFlight int
 }
 
 // Transformer shapes a delivery's payload just before it is sent: nil
@@ -288,7 +291,8 @@ func (p *dispatcher) loop(ctx, hard context.Context, inflight *sync.WaitGroup) {
 		// when those are taken, only high work is claimed. Every eighth
 		// round starts with one low delivery, so low never starves.
 		lowerFree := p.d.Concurrency - p.d.HighReserve - int(lowerInFlight.Load())
-		params := store.ClaimParams{Destination: p.d.Name, Owner: p.e.cfg.Owner, Limit: free, Lease: p.lease, Now: now}
+		params := store.ClaimParams{Destination: p.d.Name, Owner: p.e.cfg.Owner, Limit: free, Lease: p.lease, Now: now,
+			MaxInFlight: p.d.MaxInFlight}
 		if lowerFree <= 0 {
 			params.Tiers = store.TierHigh
 		} else {

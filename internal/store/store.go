@@ -103,6 +103,11 @@ type ClaimParams struct {
 	// Tiers restricts the priority tiers claimed: bit p set claims
 	// priority p (TierHigh|TierNormal|TierLow). Zero claims every tier.
 	Tiers uint8
+	// MaxInFlight, when positive, caps the destination's live leases across
+	// every node: the claim takes at most MaxInFlight minus the deliveries
+	// in flight with an unexpired lease, counted and claimed under the
+	// destination's state-row lock so concurrent claims cannot overshoot.
+	MaxInFlight int
 }
 
 // Priority tier bits for ClaimParams.Tiers.

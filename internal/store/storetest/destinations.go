@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -148,5 +149,63 @@ func testDestinationTokensConcurrent(t *testing.T, s store.Store) {
 	wg.Wait()
 	if total.Load() != 20 {
 		t.Fatalf("concurrent takers got %d tokens in total, want exactly the burst of 20", total.Load())
+	}
+}
+
+// testClaimMaxInFlight: a claim never leases beyond MaxInFlight live
+// leases of the destination, counting every claimer's; expired leases and
+// finished deliveries free room.
+func testClaimMaxInFlight(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i := range 8 {
+		mustIngest(t, s, event("shop", fmt.Sprint("mif-", i), t0), route("oms", 1))
+	}
+	p := store.ClaimParams{Destination: "oms", Owner: "a", Limit: 10, Lease: time.Minute, Now: t0, MaxInFlight: 3}
+	cs, err := s.DeliveryClaim(ctx, p)
+	if err != nil || len(cs) != 3 {
+		t.Fatalf("first claim: %d, %v; want 3", len(cs), err)
+	}
+	if more, err := s.DeliveryClaim(ctx, p); err != nil || len(more) != 0 {
+		t.Fatalf("claim at the cap: %d, %v; want 0", len(more), err)
+	}
+	if err := s.DeliverySucceed(ctx, cs[0].Delivery.ID, cs[0].Delivery.LeaseToken, attempt(1, 200, "")); err != nil {
+		t.Fatal(err)
+	}
+	if more, err := s.DeliveryClaim(ctx, p); err != nil || len(more) != 1 {
+		t.Fatalf("after one finished: %d, %v; want 1", len(more), err)
+	}
+	// Once the leases expire they no longer count (and are claimable again).
+	p.Now = t0.Add(2 * time.Minute)
+	if more, err := s.DeliveryClaim(ctx, p); err != nil || len(more) != 3 {
+		t.Fatalf("after lease expiry: %d, %v; want 3", len(more), err)
+	}
+}
+
+// testClaimMaxInFlightConcurrent: claimers racing never exceed the cap
+// together.
+func testClaimMaxInFlightConcurrent(t *testing.T, s store.Store) {
+	for i := range 40 {
+		mustIngest(t, s, event("shop", fmt.Sprint("mifc-", i), t0), route("oms", 1))
+	}
+	var total atomic.Int64
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 3 {
+				cs, err := s.DeliveryClaim(context.Background(), store.ClaimParams{Destination: "oms", Owner: fmt.Sprint("w", w),
+					Limit: 4, Lease: time.Minute, Now: t0, MaxInFlight: 5})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				total.Add(int64(len(cs)))
+			}
+		}()
+	}
+	wg.Wait()
+	if total.Load() != 5 {
+		t.Fatalf("racing claimers leased %d, want exactly the cap of 5", total.Load())
 	}
 }

@@ -56,6 +56,8 @@ func Run(t *testing.T, open Opener) {
 		{"DestinationStatus", testDestinationStatus},
 		{"DestinationTokens", testDestinationTokens},
 		{"DestinationTokensConcurrent", testDestinationTokensConcurrent},
+		{"ClaimMaxInFlight", testClaimMaxInFlight},
+		{"ClaimMaxInFlightConcurrent", testClaimMaxInFlightConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
