@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -114,5 +117,53 @@ func TestTwoNodesShareRateLimitAndPause(t *testing.T) {
 	}
 	for range 4 {
 		oms.next(t)
+	}
+}
+
+// TestTwoNodesShareMaxInFlight: two nodes with 16 slots each never hold
+// more than the destination's max_in_flight requests open at once.
+func TestTwoNodesShareMaxInFlight(t *testing.T) {
+	dsn, _ := pgSchema(t, "hy_mif")
+	var mu sync.Mutex
+	cur, peak, total := 0, 0, 0
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		cur++
+		total++
+		peak = max(peak, cur)
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		cur--
+		mu.Unlock()
+	}))
+	var once sync.Once
+	open := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(srv.Close)
+	t.Cleanup(open) // runs before srv.Close
+	dests := httpDest("oms", srv.URL, "    max_in_flight: 3\n")
+	a := startPGNode(t, dsn, dests, "  - {source: shop, destination: oms}")
+	b := startPGNode(t, dsn, dests, "  - {source: shop, destination: oms}")
+	for i := range 12 {
+		to := a
+		if i%2 == 1 {
+			to = b
+		}
+		post(t, to.ingestURL("shop"), orderBody(i), fmt.Sprint("mif-", i))
+	}
+	eventuallyTrue(t, "3 open requests", func() bool { mu.Lock(); defer mu.Unlock(); return cur == 3 })
+	// Give both nodes several claim rounds against the full cap.
+	for range 5 {
+		a.engine.WakeAll()
+		b.engine.WakeAll()
+		time.Sleep(50 * time.Millisecond)
+	}
+	open()
+	eventuallyTrue(t, "all 12 delivered", func() bool { mu.Lock(); defer mu.Unlock(); return total == 12 })
+	mu.Lock()
+	defer mu.Unlock()
+	if peak != 3 {
+		t.Fatalf("peak open requests %d across two nodes, want max_in_flight 3", peak)
 	}
 }
