@@ -132,8 +132,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 			return fail(err)
 		}
 		s.senders = append(s.senders, snd)
-		dests = append(dests, deliver.Destination{Name: d.Name, Sender: snd, Policy: deliver.NewPolicy(d.Retry),
-			Concurrency: d.Concurrency, Timeout: d.Timeout.D()})
+		dests = append(dests, deliveryDestination(d, snd)) // controls.go
 	}
 	host, _ := os.Hostname()
 	m := metrics.New()
@@ -153,8 +152,11 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		return fail(err)
 	}
 	s.routes = routes
+	ctl, _ := st.(store.Destinations) // both stores implement it
 	s.engine = deliver.New(deliver.Config{Store: st, Destinations: dests, Logger: logger, Observer: alerts.observer(m), Transformer: routes,
-		Owner: host + ":" + strconv.Itoa(os.Getpid()), Grace: cfg.Server.ShutdownTimeout.D(), Tracer: tracer})
+		Owner: host + ":" + strconv.Itoa(os.Getpid()), Grace: cfg.Server.ShutdownTimeout.D(), Tracer: tracer,
+		Controls: ctl, Events: alerts.engine.Event, ControlObserver: m.NewControls(destNames)})
+	m.SetHeld(s.engine.Held)
 
 	sources, err := ingestSources(cfg)
 	if err != nil {
@@ -183,7 +185,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	auth := api.NewAuthenticator(cfg.Admin.Tokens, storedTokens, nil)
 	adminAPI := api.New(api.Config{Store: st, Auth: auth, PIIPaths: cfg.Admin.PIIPaths,
 		Logger: logger, Wake: s.engine.WakeAll, Alerts: alerts.api(), Routes: routes,
-		Destinations: destNames, Reconciler: reconAPI})
+		Destinations: destNames, Reconciler: reconAPI, DestinationControls: destinationControls(ctl, s.engine)})
 	adm.Handle("/api/", adminAPI)
 	// The console acts through the admin API with each user's own token, so
 	// roles, masking and the audit log apply to it unchanged.

@@ -103,9 +103,12 @@ func setupWith(t testing.TB, opt func(*api.Config)) *fixture {
 			{Name: "oncall", Token: operatorToken, Role: "operator"},
 			{Name: "dash", Token: viewerToken, Role: "viewer"},
 		},
-		Logger: logger,
-		Now:    now,
-		Alerts: alertState{},
+		Logger:       logger,
+		Now:          now,
+		Alerts:       alertState{},
+		Destinations: []string{"oms", "crm", "erp"},
+		DestinationControls: api.DestinationControls{Controls: st,
+			Breaker: func(string) string { return "closed" }},
 	}
 	if opt != nil {
 		opt(&cfg)
@@ -301,6 +304,11 @@ func TestRoutesByRole(t *testing.T) {
 		}, "", false, true, 200},
 		{"audit", "GET", fixed("/api/v1/audit"), "", false, true, 200},
 		{"audit verify", "GET", fixed("/api/v1/audit/verify"), "", false, true, 200},
+		{"destinations", "GET", fixed("/api/v1/destinations"), "", false, false, 200},
+		{"destination", "GET", fixed("/api/v1/destinations/oms"), "", false, false, 200},
+		// pause is idempotent, so every role that may write gets 200.
+		{"destination pause", "POST", fixed("/api/v1/destinations/erp/pause"), `{"reason":"maintenance"}`, true, false, 200},
+		{"destination resume", "POST", fixed("/api/v1/destinations/crm/resume"), "", true, false, 200},
 		{"unknown path", "GET", fixed("/api/v1/nope"), "", false, false, 404},
 		{"wrong method", "DELETE", fixed("/api/v1/events"), "", false, false, 405},
 	}

@@ -69,6 +69,9 @@ type Config struct {
 	// Destinations names the configured destinations, so idle ones are
 	// listed by GET /api/v1/destinations too.
 	Destinations []string
+	// DestinationControls serves pause, resume and enable and adds each
+	// destination's status and breaker to the destination list.
+	DestinationControls DestinationControls
 }
 
 // New returns the admin API handler. It serves paths under /api/, so mount
@@ -87,7 +90,7 @@ type endpoint struct {
 
 func newHandler(cfg Config) (http.Handler, *server) {
 	s := &server{store: replayWaker{cfg.Store, cfg.Wake}, log: cfg.Logger, now: cfg.Now,
-		alerts: cfg.Alerts, routes: cfg.Routes, destinations: cfg.Destinations, tokens: cfg.TokenStore, audit: cfg.AuditLog, pii: parsePIIPaths(cfg.PIIPaths),
+		alerts: cfg.Alerts, routes: cfg.Routes, destinations: cfg.Destinations, ctl: cfg.DestinationControls, tokens: cfg.TokenStore, audit: cfg.AuditLog, pii: parsePIIPaths(cfg.PIIPaths),
 		recon: cfg.Reconciler}
 	if s.tokens == nil {
 		s.tokens, _ = cfg.Store.(store.Tokens)
@@ -132,6 +135,10 @@ func newHandler(cfg Config) (http.Handler, *server) {
 	handle("GET /api/v1/quarantine", roleViewer, s.quarantineList)
 
 	handle("GET /api/v1/destinations", roleViewer, s.destinationList)
+	handle("GET /api/v1/destinations/{name}", roleViewer, s.destinationGet)
+	handle("POST /api/v1/destinations/{name}/pause", roleOperator, s.destinationAction([]string{store.StatusActive}, store.StatusPaused))
+	handle("POST /api/v1/destinations/{name}/resume", roleOperator, s.destinationAction([]string{store.StatusPaused}, store.StatusActive))
+	handle("POST /api/v1/destinations/{name}/enable", roleOperator, s.destinationAction([]string{store.StatusDisabled}, store.StatusActive))
 
 	handle("GET /api/v1/alerts", roleViewer, s.alertList)
 	handle("GET /api/v1/slos", roleViewer, s.sloList)
@@ -182,6 +189,7 @@ type server struct {
 	series       SeriesSource // nil: the series endpoint answers 404
 	routes       RouteTable   // nil: the route endpoints answer 404
 	destinations []string
+	ctl          DestinationControls
 	tokens       store.Tokens // nil: the token endpoints answer 404
 	audit        store.Audit  // nil: nothing is recorded
 	pii          piiPaths

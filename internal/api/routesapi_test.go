@@ -99,9 +99,9 @@ func TestDestinations(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []api.DestinationStatus{
-		{Name: "crm", Dead: 2},
-		{Name: "idle"},
-		{Name: "oms", Due: 2, OldestDue: t0.Add(-time.Hour + time.Second), OldestDueAgeSeconds: 3599},
+		{Name: "crm", Dead: 2, Status: "active", Breaker: "closed"},
+		{Name: "idle", Status: "active", Breaker: "closed"},
+		{Name: "oms", Due: 2, OldestDue: t0.Add(-time.Hour + time.Second), OldestDueAgeSeconds: 3599, Status: "active", Breaker: "closed"},
 	}
 	if fmt.Sprint(l.Destinations) != fmt.Sprint(want) {
 		t.Fatalf("destinations:\n got %+v\nwant %+v", l.Destinations, want)

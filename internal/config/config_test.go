@@ -63,7 +63,7 @@ func TestParseDefaults(t *testing.T) {
 		Destinations: []Destination{{
 			Name: "local", Type: "file", Path: "./out.jsonl",
 			Timeout:     Duration(15 * time.Second),
-			Concurrency: 16,
+			Concurrency: 16, DisableAfter: Duration(5 * 24 * time.Hour),
 			Retry: Retry{
 				MaxAttempts:     50,
 				InitialInterval: Duration(5 * time.Second),
@@ -181,13 +181,13 @@ func fullWant() *Config {
 		Destinations: []Destination{
 			{
 				Name: "api", Type: "http", URL: "https://api.example.com/hooks?key=k3y",
-				Timeout: Duration(3 * time.Second), Concurrency: 4,
+				Timeout: Duration(3 * time.Second), Concurrency: 4, DisableAfter: Duration(5 * 24 * time.Hour),
 				Headers: map[string]string{"Authorization": "Bearer k3y", "X-Source": "hookyard"},
 				Retry:   Retry{MaxAttempts: 10, InitialInterval: Duration(time.Second), MaxInterval: Duration(72 * time.Hour)},
 			},
 			{
 				Name: "local", Type: "file", Path: "./data/out.jsonl",
-				Timeout: Duration(15 * time.Second), Concurrency: 16,
+				Timeout: Duration(15 * time.Second), Concurrency: 16, DisableAfter: Duration(5 * 24 * time.Hour),
 				Retry: Retry{MaxAttempts: 50, InitialInterval: Duration(5 * time.Second), MaxInterval: Duration(6 * time.Hour)},
 			},
 		},

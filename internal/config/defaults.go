@@ -22,6 +22,7 @@ const (
 
 	defaultDestinationTimeout = Duration(15 * time.Second)
 	defaultConcurrency        = 16
+	defaultDisableAfter       = Duration(5 * 24 * time.Hour)
 	defaultMaxAttempts        = 50
 	defaultInitialInterval    = Duration(5 * time.Second)
 	defaultMaxInterval        = Duration(6 * time.Hour)
@@ -94,7 +95,16 @@ func (h *HMAC) setDefaults() {
 func (d *Destination) setDefaults() {
 	setZero(&d.Timeout, defaultDestinationTimeout)
 	setZero(&d.Concurrency, defaultConcurrency)
+	d.DisableAfter = defaultDisableAfter // before decoding: an explicit 0s stays 0 (never)
 	d.Retry.setDefaults()
+}
+
+func (b *Breaker) setDefaults() {
+	setZero(&b.Window, Duration(time.Minute))
+	setZero(&b.MinRequests, 20)
+	setZero(&b.OpenFor, Duration(30*time.Second))
+	setZero(&b.Probes, 1)
+	setZero(&b.OnOpen, "hold")
 }
 
 func (r *Retry) setDefaults() {

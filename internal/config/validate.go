@@ -483,6 +483,7 @@ func (v *validator) destinations() {
 		if d.Concurrency < 1 {
 			v.errorf(p+".concurrency", "must be at least 1, got %d", d.Concurrency)
 		}
+		v.deliveryControls(p, d)
 		r := d.Retry
 		if r.MaxAttempts < 1 {
 			v.errorf(p+".retry.max_attempts", "must be at least 1, got %d", r.MaxAttempts)

@@ -60,6 +60,13 @@ func deliveryWhere(f store.DeliveryFilter, withCursor bool) *where {
 	if f.Route != "" {
 		w.add("route = ?", f.Route)
 	}
+	if len(f.ErrorClasses) > 0 {
+		args := make([]any, len(f.ErrorClasses))
+		for i, c := range f.ErrorClasses {
+			args[i] = c
+		}
+		w.add("last_error_class IN ("+placeholders(len(args))+")", args...)
+	}
 	if f.EventID != "" {
 		lo, hi := store.DeliveryIDRange(f.EventID)
 		w.add("id >= ? AND id < ?", lo, hi)
