@@ -10,8 +10,6 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookyard/hookyard/internal/config"
 	"github.com/hookyard/hookyard/internal/verify"
 )
 
@@ -71,30 +68,13 @@ func drainRun(b *testing.B, backlog int) (quarter, half float64) {
 	defer sink.Close()
 	sinkAddr := sink.Listener.Addr().String()
 
-	dir := b.TempDir()
-	cfgText := fmt.Sprintf(`
-server:
-  listen: 127.0.0.1:0
-  admin_listen: 127.0.0.1:0
-  shutdown_timeout: 2s
-  allow_private: [127.0.0.1]
-storage:
-  path: %s
-sources:
+	cfg := testNodeConfig(b, b.TempDir(), `sources:
   - {name: shop, provider: shopify, secrets: ["%s"]}
 destinations:
   - {name: oms, type: http, url: "http://%s/in", concurrency: 16}
 routes:
   - {source: shop, destination: oms}
-`, filepath.Join(dir, "hookyard.db"), testSecret, sinkAddr)
-	path := filepath.Join(dir, "hookyard.yaml")
-	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	cfg, err := config.Load(path, func(string) string { return "" }, config.Options{Providers: verify.Names()})
-	if err != nil {
-		b.Fatal(err)
-	}
+`, testSecret, sinkAddr)
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := startServer(ctx, cfg, slog.New(slog.DiscardHandler), false)
 	if err != nil {

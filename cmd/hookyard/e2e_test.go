@@ -557,3 +557,29 @@ func TestHealthAndAuth(t *testing.T) {
 		t.Errorf("admin API without token = %d, want 401", resp.StatusCode)
 	}
 }
+
+// testNodeConfig writes and loads the config of a test node whose SQLite
+// file lives in dir: both listeners on loopback ports of the kernel's
+// choosing, loopback destinations allowed, a short shutdown, and body (the
+// YAML after storage, in the manner of fmt.Sprintf with args) appended.
+func testNodeConfig(tb testing.TB, dir, body string, args ...any) *config.Config {
+	tb.Helper()
+	cfgText := fmt.Sprintf(`
+server:
+  listen: 127.0.0.1:0
+  admin_listen: 127.0.0.1:0
+  shutdown_timeout: 2s
+  allow_private: [127.0.0.1]
+storage:
+  path: %s
+`, filepath.Join(dir, "hookyard.db")) + fmt.Sprintf(body, args...)
+	path := filepath.Join(dir, "hookyard.yaml")
+	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	cfg, err := loadConfig(path, func(string) string { return "" })
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cfg
+}

@@ -10,8 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +19,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/hookyard/hookyard/internal/api"
-	"github.com/hookyard/hookyard/internal/config"
 	"github.com/hookyard/hookyard/internal/tracing"
 	"github.com/hookyard/hookyard/internal/verify"
 )
@@ -87,15 +84,7 @@ func TestLogHygiene(t *testing.T) {
 	signingKey := base64.StdEncoding.EncodeToString([]byte("canary-signing-key-0123456789abcd"))
 
 	dir := t.TempDir()
-	cfgText := fmt.Sprintf(`
-server:
-  listen: 127.0.0.1:0
-  admin_listen: 127.0.0.1:0
-  shutdown_timeout: 2s
-  allow_private: [127.0.0.1]
-storage:
-  path: %s
-admin:
+	cfg := testNodeConfig(t, dir, `admin:
   tokens:
     - {name: ops, token: %s, role: admin}
 sources:
@@ -125,17 +114,9 @@ slos:
 alerts:
   - {name: oncall, type: slack, url: "%s/services/%s"}
   - {name: pager, type: pagerduty, url: "%s/v2/enqueue", routing_key: %s}
-`, filepath.Join(dir, "hookyard.db"), canaryAdminToken, canarySourceSecret,
+`, canaryAdminToken, canarySourceSecret,
 		ok.srv.URL, canaryDestToken, canaryDestToken, signingKey,
 		echo.URL, canaryDestToken, reject.URL, slack.URL, canarySlackPath, slack.URL, canaryPDKey)
-	path := filepath.Join(dir, "hookyard.yaml")
-	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, func(string) string { return "" }, config.Options{Providers: verify.Names()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -168,17 +167,7 @@ func BenchmarkServeTracingOverhead(b *testing.B) {
 	for range b.N {
 		for round := range 10 {
 			for _, variant := range []string{"off", "on"} {
-				dir := b.TempDir()
-				cfgText := fmt.Sprintf("server:\n  listen: 127.0.0.1:0\n  admin_listen: 127.0.0.1:0\n  shutdown_timeout: 5s\nstorage:\n  path: %s\nsources:\n  - {name: shop, provider: shopify, secrets: [\"%s\"]}\n",
-					filepath.Join(dir, "hookyard.db"), testSecret)
-				cfgPath := filepath.Join(dir, "hookyard.yaml")
-				if err := os.WriteFile(cfgPath, []byte(cfgText), 0o600); err != nil {
-					b.Fatal(err)
-				}
-				cfg, err := loadConfig(cfgPath, func(string) string { return "" })
-				if err != nil {
-					b.Fatal(err)
-				}
+				cfg := testNodeConfig(b, b.TempDir(), "sources:\n  - {name: shop, provider: shopify, secrets: [\"%s\"]}\n", testSecret)
 				var opts []serverOption
 				var tp *sdktrace.TracerProvider
 				if variant == "on" {

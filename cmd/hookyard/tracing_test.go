@@ -22,33 +22,14 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/hookyard/hookyard/internal/api"
-	"github.com/hookyard/hookyard/internal/config"
 	"github.com/hookyard/hookyard/internal/tracing"
-	"github.com/hookyard/hookyard/internal/verify"
 )
 
 // startTracedNode runs a real node (SQLite in a temp dir) whose spans go
 // to an in-memory exporter. cfgText is the whole config after storage.
 func startTracedNode(t *testing.T, body string, logger *slog.Logger) (*server, *tracetest.InMemoryExporter, func()) {
 	t.Helper()
-	dir := t.TempDir()
-	cfgText := fmt.Sprintf(`
-server:
-  listen: 127.0.0.1:0
-  admin_listen: 127.0.0.1:0
-  shutdown_timeout: 2s
-  allow_private: [127.0.0.1]
-storage:
-  path: %s
-%s`, filepath.Join(dir, "hookyard.db"), body)
-	path := filepath.Join(dir, "hookyard.yaml")
-	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, func(string) string { return "" }, config.Options{Providers: verify.Names()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := testNodeConfig(t, t.TempDir(), "%s", body)
 	exp := tracetest.NewInMemoryExporter()
 	tp := tracing.NewProvider(nil, sdktrace.WithSyncer(exp))
 	ctx, cancel := context.WithCancel(context.Background())
