@@ -164,6 +164,20 @@ func (d *decoder) decode(n *yaml.Node, path string, line int, v reflect.Value) {
 			v.SetInt(i)
 		}
 
+	case reflect.Bool:
+		s, ok := d.scalar(n, path, line)
+		if !ok {
+			return
+		}
+		switch strings.TrimSpace(s) {
+		case "true":
+			v.SetBool(true)
+		case "false":
+			v.SetBool(false)
+		default:
+			d.errorf(line, path, "want true or false")
+		}
+
 	default:
 		// Only reachable if a field of an unsupported kind is added to the
 		// types; fail loudly in tests rather than ignore the key.
