@@ -128,6 +128,7 @@ func newHandler(cfg Config) (http.Handler, *server) {
 
 	handle("GET /api/v1/routes", roleViewer, s.routeList)
 	handle("POST /api/v1/routes/{name}/preview", roleViewer, s.routePreview)
+	handle("GET /api/v1/routes/{name}/shadow", roleViewer, s.routeShadow)
 
 	handle("GET /api/v1/tokens", roleAdmin, s.tokenList)
 	handle("POST /api/v1/tokens", roleAdmin, s.tokenCreate)
