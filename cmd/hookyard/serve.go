@@ -145,7 +145,16 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	if err != nil {
 		return fail(err)
 	}
-	ing := ingest.New(ingest.Config{Sources: sources, Store: st, Router: routes, Waker: s.engine,
+	tracker, err := newDrift(cfg, st, m, logger) // drift.go
+	if err != nil {
+		return fail(err)
+	}
+	var ingStore ingest.Store = st
+	var driftAPI api.DriftTracker // stays nil (404s) while tracking is off
+	if tracker != nil {
+		ingStore, driftAPI = driftIngest{st, tracker}, tracker
+	}
+	ing := ingest.New(ingest.Config{Sources: sources, Store: ingStore, Router: routes, Waker: s.engine,
 		MaxBodyBytes: cfg.Server.MaxBodyBytes, MaxJSONDepth: cfg.Server.MaxJSONDepth,
 		MaxInFlight: cfg.Server.MaxInFlight, Logger: logger, Observer: m})
 
@@ -159,7 +168,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	auth := api.NewAuthenticator(cfg.Admin.Tokens, storedTokens, nil)
 	adm.Handle("/api/", api.New(api.Config{Store: st, Auth: auth, PIIPaths: cfg.Admin.PIIPaths,
 		Logger: logger, Wake: s.engine.WakeAll, Alerts: alerts.api(), Routes: routes,
-		Destinations: destNames}))
+		Destinations: destNames, Drift: driftAPI}))
 	adm.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
 	s.health(adm)
 	if profile {
@@ -202,6 +211,16 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		s.engine.Run(engineCtx)
 	}()
 	alerts.start(engineCtx)
+	driftDone := make(chan struct{})
+	go func() {
+		defer close(driftDone)
+		if tracker != nil {
+			if err := tracker.InitMetrics(engineCtx); err != nil {
+				logger.Warn("schema drift: reading the streams failed", "error", err.Error())
+			}
+			tracker.Run(engineCtx)
+		}
+	}()
 	if l, ok := st.(listener); ok {
 		// An empty destination means "notifications may have been missed"
 		// (the listener reconnected): wake every destination.
@@ -234,6 +253,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		// 2. Stop claiming; in-flight sends finish or are released.
 		stopEngine()
 		<-engineDone
+		<-driftDone // the tracker flushes what it learned
 		alerts.wait()
 		// 3. The admin API last, so operators can watch the drain.
 		s.admin.Shutdown(sctx)

@@ -76,6 +76,7 @@ func TestOpenAPIQueryParams(t *testing.T) {
 		"GET /api/v1/dlq":        dlqParams,
 		"GET /api/v1/quarantine": quarantineParams,
 		"GET /api/v1/audit":      auditParams,
+		"GET /api/v1/drift":      driftParams,
 	}
 	for key, want := range accepted {
 		op, ok := ops[key]

@@ -64,6 +64,8 @@ type Config struct {
 	// Destinations names the configured destinations, so idle ones are
 	// listed by GET /api/v1/destinations too.
 	Destinations []string
+	// Drift, if set, serves GET /api/v1/drift and its freeze command.
+	Drift DriftTracker
 }
 
 // New returns the admin API handler. It serves paths under /api/, so mount
@@ -82,7 +84,7 @@ type endpoint struct {
 
 func newHandler(cfg Config) (http.Handler, *server) {
 	s := &server{store: replayWaker{cfg.Store, cfg.Wake}, log: cfg.Logger, now: cfg.Now,
-		alerts: cfg.Alerts, routes: cfg.Routes, destinations: cfg.Destinations, tokens: cfg.TokenStore, audit: cfg.AuditLog, pii: parsePIIPaths(cfg.PIIPaths)}
+		alerts: cfg.Alerts, routes: cfg.Routes, drift: cfg.Drift, destinations: cfg.Destinations, tokens: cfg.TokenStore, audit: cfg.AuditLog, pii: parsePIIPaths(cfg.PIIPaths)}
 	if s.tokens == nil {
 		s.tokens, _ = cfg.Store.(store.Tokens)
 	}
@@ -130,6 +132,9 @@ func newHandler(cfg Config) (http.Handler, *server) {
 	handle("POST /api/v1/routes/{name}/preview", roleViewer, s.routePreview)
 	handle("GET /api/v1/routes/{name}/shadow", roleViewer, s.routeShadow)
 
+	handle("GET /api/v1/drift", roleViewer, s.driftList)
+	handle("POST /api/v1/drift/freeze", roleOperator, s.driftFreeze)
+
 	handle("GET /api/v1/tokens", roleAdmin, s.tokenList)
 	handle("POST /api/v1/tokens", roleAdmin, s.tokenCreate)
 	handle("DELETE /api/v1/tokens/{id}", roleAdmin, s.tokenRevoke)
@@ -165,7 +170,8 @@ type server struct {
 	now   func() time.Time
 	// alerts is optional (nil: the alert endpoints answer 404).
 	alerts       AlertSource
-	routes       RouteTable // nil: the route endpoints answer 404
+	routes       RouteTable   // nil: the route endpoints answer 404
+	drift        DriftTracker // nil: the drift endpoints answer 404
 	destinations []string
 	tokens       store.Tokens // nil: the token endpoints answer 404
 	audit        store.Audit  // nil: nothing is recorded

@@ -55,6 +55,9 @@ type Drift struct {
 	BaselineAfter *int `yaml:"baseline_after,omitempty"`
 	// MaxPaths bounds the paths tracked per (source, topic); default 2000.
 	MaxPaths int `yaml:"max_paths,omitempty"`
+	// FlushInterval is how often learned counts are written to the store;
+	// default 5s.
+	FlushInterval Duration `yaml:"flush_interval,omitempty"`
 }
 
 // Defaults of the drift section.
@@ -144,5 +147,8 @@ func (v *validator) transforms() {
 	}
 	if d.MaxPaths < 0 {
 		v.errorf("drift.max_paths", "must be positive")
+	}
+	if d.FlushInterval < 0 {
+		v.errorf("drift.flush_interval", "must be positive")
 	}
 }

@@ -50,6 +50,9 @@ type Metrics struct {
 
 	routeErrors *prometheus.CounterVec
 	shadowDiffs *prometheus.CounterVec
+	// Schema drift (drift.Observer).
+	driftPaths   *prometheus.GaugeVec
+	driftDropped *prometheus.CounterVec
 
 	topicsMu sync.Mutex
 	topics   map[string]map[string]bool
@@ -109,11 +112,20 @@ func New() *Metrics {
 			Name: "hookyard_shadow_compared_total",
 			Help: "Shadow transform comparisons by route and result (same, different).",
 		}, []string{"route", "result"}),
+		driftPaths: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hookyard_schema_drift_paths",
+			Help: "Paths of a (source, topic) that drifted from its frozen baseline, by kind (new, missing, type_changed).",
+		}, []string{"source", "topic", "kind"}),
+		driftDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookyard_schema_drift_dropped_total",
+			Help: "Accepted events not tracked for schema drift, by reason (queue_full, not_json).",
+		}, []string{"source", "reason"}),
 		topics: map[string]map[string]bool{},
 		drain:  newDrainRate(time.Minute),
 	}
 	m.Registry.MustRegister(m.ingestRequests, m.ingestAck, m.secretIndex, m.dedupHits, m.eventsByTopic,
 		m.attempts, m.sendTime, m.queueWait, m.endToEnd, m.completed, m.routeErrors, m.shadowDiffs,
+		m.driftPaths, m.driftDropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -186,6 +198,16 @@ func (m *Metrics) ShadowCompared(route string, differences int) {
 		result = "different"
 	}
 	m.shadowDiffs.WithLabelValues(route, result).Inc()
+}
+
+// DriftPaths sets how many paths of a stream drifted (drift.Observer).
+func (m *Metrics) DriftPaths(source, topic, kind string, n int) {
+	m.driftPaths.WithLabelValues(source, topic, kind).Set(float64(n))
+}
+
+// DriftDropped counts an event not tracked for drift (drift.Observer).
+func (m *Metrics) DriftDropped(source, reason string) {
+	m.driftDropped.WithLabelValues(source, reason).Inc()
 }
 
 // QueueSource is what the queue collector reads at scrape time.
