@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestTransformsConfig(t *testing.T) {
@@ -20,6 +21,7 @@ func TestTransformsConfig(t *testing.T) {
 		"drift:",
 		"  enabled: true",
 		"  baseline_after: 0",
+		"  flush_interval: 250ms",
 	)...)
 	cfg, err := Parse([]byte(y), envOf(map[string]string{"PII_KEY": "0123456789abcdef0123"}), testOpts)
 	if err != nil {
@@ -37,7 +39,8 @@ func TestTransformsConfig(t *testing.T) {
 	if r == nil || *r.HighValue != "250" || r.HighValueByCurrency["JPY"] != "40000" || *r.FirstTimeScore != 0 || r.HighValueScore != nil {
 		t.Errorf("risk = %+v", r)
 	}
-	if !cfg.Drift.Enabled || cfg.Drift.Baseline() != 0 || cfg.Drift.Paths() != DefaultDriftMaxPaths {
+	if !cfg.Drift.Enabled || cfg.Drift.Baseline() != 0 || cfg.Drift.Paths() != DefaultDriftMaxPaths ||
+		cfg.Drift.FlushInterval.D() != 250*time.Millisecond {
 		t.Errorf("drift = %+v", cfg.Drift)
 	}
 	// Checks made after Parse (a table that does not load) name the line.
