@@ -8,6 +8,7 @@ import (
 
 	"github.com/hookyard/hookyard/internal/config"
 	"github.com/hookyard/hookyard/internal/deliver"
+	"github.com/hookyard/hookyard/internal/metrics"
 	"github.com/hookyard/hookyard/internal/route"
 	"github.com/hookyard/hookyard/internal/transform"
 )
@@ -20,6 +21,12 @@ func buildRoutes(cfg *config.Config, log *slog.Logger, obs route.Observer) (*rou
 	if err != nil {
 		return nil, err
 	}
+	return buildRoutesWith(cfg, lib, log, obs)
+}
+
+// buildRoutesWith is buildRoutes with the commerce functions' options
+// already built (serve keeps their lookup tables for the metrics).
+func buildRoutesWith(cfg *config.Config, lib transform.Options, log *slog.Logger, obs route.Observer) (*route.Table, error) {
 	maxAttempts := map[string]int{}
 	for _, d := range cfg.Destinations {
 		maxAttempts[d.Name] = deliver.NewPolicy(d.Retry).MaxAttempts
@@ -49,6 +56,7 @@ func buildRoutes(cfg *config.Config, log *slog.Logger, obs route.Observer) (*rou
 			}
 			return prog, code, nil
 		}
+		var err error
 		var filterSrc, prioSrc, keySrc, transformSrc, canarySrc string
 		if r.Filter, filterSrc, err = compile("filter", rc.Filter, false); err != nil {
 			return nil, err
@@ -115,6 +123,17 @@ func transformOptions(cfg *config.Config) (transform.Options, error) {
 		opts.Risk = &rules
 	}
 	return opts, nil
+}
+
+// tableStats reports lookup tables to the metrics.
+func tableStats(ts *transform.Tables) func() []metrics.TableStat {
+	return func() []metrics.TableStat {
+		var out []metrics.TableStat
+		for _, t := range ts.Status() {
+			out = append(out, metrics.TableStat{Name: t.Name, Rows: t.Rows, Failing: t.Err != nil})
+		}
+		return out
+	}
 }
 
 // looksLikeFile tells a transform file name from an inline program.

@@ -286,6 +286,27 @@ func TestTransformsConfigWired(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	if m := scrape(t, n); m[`hookyard_lookup_table_rows{table="skus"}`] != 1 || m[`hookyard_lookup_table_reload_failing{table="skus"}`] != 0 {
+		t.Fatalf("table metrics = %v, %v", m[`hookyard_lookup_table_rows{table="skus"}`], m[`hookyard_lookup_table_reload_failing{table="skus"}`])
+	}
+	// A broken edit keeps the rows in use and shows in the metrics.
+	if err := os.WriteFile(skus, []byte("sku,warehouse\nIPOD-1,A\nIPOD-1,B\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for i := 100; ; i++ {
+		got = send(fmt.Sprint("pii-", i))
+		if got["warehouse"] != "RENO2" {
+			t.Fatalf("a failed reload changed the rows in use: %v", got)
+		}
+		if scrape(t, n)[`hookyard_lookup_table_reload_failing{table="skus"}`] == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the failed reload does not show in hookyard_lookup_table_reload_failing")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // TestTransformsConfigErrors: a lookup table that does not load, and a

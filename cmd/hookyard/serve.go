@@ -133,7 +133,14 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	if err != nil {
 		return fail(err)
 	}
-	routes, err := buildRoutes(cfg, logger, m)
+	lib, err := transformOptions(cfg) // pipeline.go
+	if err != nil {
+		return fail(err)
+	}
+	if lib.Tables != nil {
+		m.RegisterTables(tableStats(lib.Tables))
+	}
+	routes, err := buildRoutesWith(cfg, lib, logger, m)
 	if err != nil {
 		return fail(err)
 	}

@@ -285,3 +285,41 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 			TimeToDrain(q.Due+q.InFlight, rate), q.Destination)
 	}
 }
+
+// TableStat is one lookup table as the metrics see it.
+type TableStat struct {
+	Name    string
+	Rows    int
+	Failing bool // the last reload failed; the previous rows stay in use
+}
+
+// RegisterTables reports the lookup tables of the transforms, read at
+// scrape time from src.
+func (m *Metrics) RegisterTables(src func() []TableStat) {
+	m.Registry.MustRegister(tableCollector(src))
+}
+
+var (
+	tableRowsDesc = prometheus.NewDesc("hookyard_lookup_table_rows",
+		"Rows of a lookup table in use by lookup(table; key).", []string{"table"}, nil)
+	tableFailingDesc = prometheus.NewDesc("hookyard_lookup_table_reload_failing",
+		"1 when the last reload of a lookup table's file failed (the previous rows stay in use), else 0.", []string{"table"}, nil)
+)
+
+type tableCollector func() []TableStat
+
+func (c tableCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- tableRowsDesc
+	ch <- tableFailingDesc
+}
+
+func (c tableCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, t := range c() {
+		failing := 0.0
+		if t.Failing {
+			failing = 1
+		}
+		ch <- prometheus.MustNewConstMetric(tableRowsDesc, prometheus.GaugeValue, float64(t.Rows), t.Name)
+		ch <- prometheus.MustNewConstMetric(tableFailingDesc, prometheus.GaugeValue, failing, t.Name)
+	}
+}
