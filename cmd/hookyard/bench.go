@@ -20,7 +20,7 @@ import (
 // run ends by itself after warm-up + duration (+ drain, with --sink).
 func cmdBench(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(e, "bench", "bench --url URL --secret S [--rate N | --concurrency N] [--duration D] [--sink ADDR] [--ceiling | --ceiling-too]")
-	target := fs.String("url", "http://127.0.0.1:8080/ingest/shop", "ingest URL of the source to load")
+	target := fs.String("url", "http://127.0.0.1:8080/ingest/shop", "ingest URL of the source to load; several comma-separated URLs (one per node) rotate the requests over them, signed for the first")
 	provider := fs.String("provider", "shopify", "sign requests as this provider")
 	secret := fs.String("secret", "", "signing secret of the source")
 	rate := fs.Int("rate", 0, "open loop: requests per second (latency measured from the scheduled send time)")
@@ -92,7 +92,8 @@ func cmdBench(ctx context.Context, e *env, args []string) error {
 		}
 		defer sink.Close()
 	}
-	cfg.URL, cfg.Sign, cfg.RunID = *target, signer(*target), runID
+	urls := strings.Split(*target, ",")
+	cfg.URL, cfg.More, cfg.Sign, cfg.RunID = urls[0], urls[1:], signer(urls[0]), runID
 	res, err := load.Run(ctx, cfg)
 	if err != nil {
 		return err

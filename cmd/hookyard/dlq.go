@@ -41,10 +41,14 @@ func dlqList(ctx context.Context, e *env, args []string) error {
 }
 
 func dlqReplay(ctx context.Context, e *env, args []string) error {
-	fs, af := adminFlagSet(e, "dlq replay", "dlq replay [--rate N/s] [--dry-run] ID… | dlq replay --all [--destination D] [--route R] [--rate N/s] [--dry-run]")
-	all := fs.Bool("all", false, "replay every dead delivery (narrowed by --destination, --route)")
-	dest := fs.String("destination", "", "with --all: only this destination's dead deliveries")
-	route := fs.String("route", "", "with --all: only this route's dead deliveries")
+	fs, af := adminFlagSet(e, "dlq replay", "dlq replay [--rate N/s] [--dry-run] [--state S] ID… | dlq replay --all [--destination D] [--route R] [--class C] [--since T] [--until T] [--state S] [--rate N/s] [--dry-run]")
+	all := fs.Bool("all", false, "replay every dead delivery (narrowed by the filters below)")
+	dest := fs.String("destination", "", "only this destination's deliveries (implies --all)")
+	route := fs.String("route", "", "only this route's deliveries (implies --all)")
+	class := fs.String("class", "", "only deliveries whose last attempt failed with these classes, comma-separated: 5xx, 4xx, 429, timeout, connection, … (implies --all)")
+	since := fs.String("since", "", "only deliveries created at or after this RFC 3339 time or this long ago (24h) (implies --all)")
+	until := fs.String("until", "", "only deliveries created before this RFC 3339 time or this long ago (implies --all)")
+	state := fs.String("state", "dead", "replay deliveries in these terminal states, comma-separated: dead, cancelled, succeeded")
 	dryRun := fs.Bool("dry-run", false, "only count what would be replayed")
 	rate := 100.0
 	fs.Func("rate", "replay at most this many deliveries per second, as 50/s or 50 (default 100/s)", func(s string) error {
@@ -56,13 +60,24 @@ func dlqReplay(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	filtered := *dest != "" || *route != "" || *class != "" || *since != "" || *until != ""
+	if filtered && len(ids) == 0 {
+		*all = true
+	}
 	switch {
-	case *all && len(ids) > 0:
-		return errors.New("give delivery ids or --all, not both")
+	case (*all || filtered) && len(ids) > 0:
+		return errors.New("give delivery ids or a filter (--all, --destination, --class, …), not both")
 	case !*all && len(ids) == 0:
-		return errors.New("give the delivery ids to replay, or --all")
-	case !*all && (*dest != "" || *route != ""):
-		return errors.New("--destination and --route narrow --all; with ids, give only the ids")
+		return errors.New("give the delivery ids to replay, or --all, or a filter")
+	}
+	q := api.DeliveryQuery{Destination: *dest, Route: *route, ErrorClasses: splitList(*class), States: splitList(*state)}
+	// Times are fixed once, so the count and the pages see the same window.
+	now := time.Now()
+	if q.Since, err = cliTime("--since", *since, now); err != nil {
+		return err
+	}
+	if q.Until, err = cliTime("--until", *until, now); err != nil {
+		return err
 	}
 	c, err := af.client(e)
 	if err != nil {
@@ -71,9 +86,9 @@ func dlqReplay(ctx context.Context, e *env, args []string) error {
 	p := newPacer(rate)
 	var res api.ReplayResult
 	if *all {
-		res, err = replayAll(ctx, e, c, p, api.DeliveryQuery{Destination: *dest, Route: *route}, *dryRun)
+		res, err = replayAll(ctx, e, c, p, q, *dryRun)
 	} else {
-		res, err = replayIDs(ctx, c, p, ids, *dryRun)
+		res, err = replayIDs(ctx, c, p, ids, q.States, *dryRun)
 	}
 	if err != nil {
 		return err
@@ -83,17 +98,17 @@ func dlqReplay(ctx context.Context, e *env, args []string) error {
 	}
 	switch {
 	case res.DryRun:
-		fmt.Fprintf(e.stdout, "dry run: %d dead deliveries would be replayed\n", res.Matched)
+		fmt.Fprintf(e.stdout, "dry run: %d %s deliveries would be replayed\n", res.Matched, *state)
 	case *all:
-		fmt.Fprintf(e.stdout, "replayed %d dead deliveries\n", res.Replayed)
+		fmt.Fprintf(e.stdout, "replayed %d %s deliveries\n", res.Replayed, *state)
 	default:
-		fmt.Fprintf(e.stdout, "replayed %d of %d (ids not in the dead-letter queue are skipped)\n", res.Replayed, len(ids))
+		fmt.Fprintf(e.stdout, "replayed %d of %d (ids not in state %s are skipped)\n", res.Replayed, len(ids), *state)
 	}
 	return nil
 }
 
 // replayIDs replays the given ids in paced chunks.
-func replayIDs(ctx context.Context, c *api.Client, p *pacer, ids []string, dryRun bool) (api.ReplayResult, error) {
+func replayIDs(ctx context.Context, c *api.Client, p *pacer, ids, states []string, dryRun bool) (api.ReplayResult, error) {
 	res := api.ReplayResult{DryRun: dryRun}
 	for len(ids) > 0 {
 		chunk := ids[:min(len(ids), p.chunk)]
@@ -103,7 +118,7 @@ func replayIDs(ctx context.Context, c *api.Client, p *pacer, ids []string, dryRu
 				return res, err
 			}
 		}
-		r, err := c.DLQReplay(ctx, api.ReplayRequest{IDs: chunk, DryRun: dryRun})
+		r, err := c.DLQReplay(ctx, api.ReplayRequest{IDs: chunk, States: states, DryRun: dryRun})
 		res.Matched += r.Matched
 		res.Replayed += r.Replayed
 		if err != nil {
@@ -118,15 +133,16 @@ func replayIDs(ctx context.Context, c *api.Client, p *pacer, ids []string, dryRu
 // replay them all in one request, but not at a rate: pacing here keeps a
 // destination that just recovered from being flooded by its backlog.
 func replayAll(ctx context.Context, e *env, c *api.Client, p *pacer, q api.DeliveryQuery, dryRun bool) (api.ReplayResult, error) {
-	res, err := c.DLQReplay(ctx, api.ReplayRequest{All: true, Destination: q.Destination, Route: q.Route, DryRun: true})
+	res, err := c.DLQReplay(ctx, api.ReplayRequest{All: true, Destination: q.Destination, Route: q.Route,
+		ErrorClasses: q.ErrorClasses, Since: wireTime(q.Since), Until: wireTime(q.Until), States: q.States, DryRun: true})
 	if err != nil || dryRun || res.Matched == 0 {
 		return res, err
 	}
 	res.DryRun = false
-	fmt.Fprintf(e.stderr, "replaying %d dead deliveries at up to %s/s\n", res.Matched, strconv.FormatFloat(p.rate, 'f', -1, 64))
+	fmt.Fprintf(e.stderr, "replaying %d deliveries at up to %s/s\n", res.Matched, strconv.FormatFloat(p.rate, 'f', -1, 64))
 	q.Limit = api.MaxReplayIDs
 	for {
-		page, err := c.DLQ(ctx, q)
+		page, err := c.Deliveries(ctx, q)
 		if err != nil {
 			return res, fmt.Errorf("after replaying %d: %w", res.Replayed, err)
 		}
@@ -134,7 +150,7 @@ func replayAll(ctx context.Context, e *env, c *api.Client, p *pacer, q api.Deliv
 		for i, d := range page.Deliveries {
 			ids[i] = d.ID
 		}
-		r, err := replayIDs(ctx, c, p, ids, false)
+		r, err := replayIDs(ctx, c, p, ids, q.States, false)
 		res.Replayed += r.Replayed
 		if err != nil {
 			return res, fmt.Errorf("after replaying %d: %w", res.Replayed, err)
@@ -145,6 +161,38 @@ func replayAll(ctx context.Context, e *env, c *api.Client, p *pacer, q api.Deliv
 		fmt.Fprintf(e.stderr, "replayed %d so far\n", res.Replayed)
 		q.Cursor = page.NextCursor
 	}
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for p := range strings.SplitSeq(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// cliTime reads an RFC 3339 time or a duration meaning that long before now.
+func cliTime(flag, s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("%s: want an RFC 3339 time (2026-01-02T15:04:05Z) or a duration ago (24h), got %q", flag, s)
+}
+
+func wireTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
 }
 
 // parseRate reads "50/s" or "50": deliveries per second.

@@ -83,6 +83,9 @@ func printEvent(w io.Writer, ev *api.Event) error {
 	fmt.Fprintf(tw, "topic:\t%s\n", dash(ev.Topic))
 	fmt.Fprintf(tw, "dedup key:\t%s\n", ev.DedupKey)
 	fmt.Fprintf(tw, "received:\t%s\n", stamp(ev.ReceivedAt))
+	if ev.TraceID != "" {
+		fmt.Fprintf(tw, "trace id:\t%s\n", ev.TraceID)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}

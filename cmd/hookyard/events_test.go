@@ -16,6 +16,7 @@ import (
 	"github.com/hookyard/hookyard/internal/config"
 	"github.com/hookyard/hookyard/internal/store"
 	"github.com/hookyard/hookyard/internal/store/sqlite"
+	"github.com/hookyard/hookyard/internal/tracing"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
@@ -114,7 +115,8 @@ func TestEventsCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"id:", shop, "X-Shopify-Hmac-Sha256: ***", `"total": "9.99"`, "deliveries (1):", "oms", "pending"} {
+	for _, want := range []string{"id:", shop, "X-Shopify-Hmac-Sha256: ***", `"total": "9.99"`, "deliveries (1):", "oms", "pending",
+		"trace id:", tracing.TraceID(shop)} {
 		if !strings.Contains(out, want) {
 			t.Errorf("events show lacks %q:\n%s", want, out)
 		}
@@ -128,7 +130,7 @@ func TestEventsCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ev api.Event
-	if err := json.Unmarshal([]byte(out), &ev); err != nil || ev.ID != shop || len(ev.Deliveries) != 1 {
+	if err := json.Unmarshal([]byte(out), &ev); err != nil || ev.ID != shop || len(ev.Deliveries) != 1 || ev.TraceID != tracing.TraceID(shop) {
 		t.Errorf("events show --json = %+v, %v:\n%s", ev, err, out)
 	}
 

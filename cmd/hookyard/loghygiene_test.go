@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,12 +17,17 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/hookyard/hookyard/internal/api"
 	"github.com/hookyard/hookyard/internal/config"
+	"github.com/hookyard/hookyard/internal/tracing"
 	"github.com/hookyard/hookyard/internal/verify"
 )
 
-// Canaries: values that must never appear in a log line or a metric.
+// Canaries: values that must never appear in a log line, a metric or a
+// span.
 const (
 	canarySourceSecret = "canary-source-secret-7f3a9c"
 	canaryAdminToken   = "canary-admin-token-5b2e8d41"
@@ -55,8 +61,9 @@ func (s *syncBuffer) String() string {
 // TestLogHygiene runs a real node logging JSON at debug level, plants
 // secrets, signatures and PII, drives accepted, duplicate, rejected,
 // quarantined, retried and dead-lettered traffic and admin API calls, and
-// asserts that none of the planted values appears in the log or in
-// /metrics.
+// asserts that none of the planted values appears in the log, in /metrics
+// or in any span (name, attribute, status, event or resource) the node
+// exported.
 func TestLogHygiene(t *testing.T) {
 	ok := newSink(t, nil)
 	// The failing destination echoes the request body (with the email) in
@@ -132,7 +139,10 @@ alerts:
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := startServer(ctx, cfg, logger, false)
+	spans := tracetest.NewInMemoryExporter()
+	tp := tracing.NewProvider(nil, sdktrace.WithSyncer(spans))
+	defer tp.Shutdown(context.Background())
+	srv, err := startServer(ctx, cfg, logger, false, withTracing(tp))
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -272,7 +282,16 @@ alerts:
 			canaries = append(canaries, s)
 		}
 	}
+	spanText := spanDump(t, spans.GetSpans())
+	for _, name := range []string{tracing.SpanIngest, tracing.SpanAttempt, `"hookyard.outcome","Value":{"Type":"STRING","Value":"signature"}`} {
+		if !strings.Contains(spanText, name) {
+			t.Errorf("the spans lack %s: the scenario was not traced", name)
+		}
+	}
 	for _, c := range canaries {
+		if strings.Contains(spanText, c) {
+			t.Errorf("a span contains %q", c)
+		}
 		if n := strings.Count(out, c); n > 0 {
 			t.Errorf("log contains %q %d times", c, n)
 		}
@@ -283,4 +302,15 @@ alerts:
 	if t.Failed() {
 		t.Logf("log:\n%s", out)
 	}
+}
+
+// spanDump renders every exported span — names, attributes, status,
+// events, links and resource — as JSON text to search.
+func spanDump(t *testing.T, spans tracetest.SpanStubs) string {
+	t.Helper()
+	b, err := json.Marshal(spans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -50,8 +50,10 @@ func commands() []command {
 		{"bench", "drive signed load at a running instance and report latency", cmdBench},
 		{"events", "list or show stored events (admin API)", cmdEvents},
 		{"dlq", "list or replay dead-lettered deliveries (admin API)", cmdDLQ},
+		{"destinations", "list, pause, resume or enable destinations (admin API)", cmdDestinations},
 		{"tokens", "create, list or revoke admin API tokens (admin API)", cmdTokens},
 		{"audit", "list, export or verify the admin audit log (admin API)", cmdAudit},
+		{"reconcile", "compare a source with its provider's API and backfill gaps (admin API)", cmdReconcile},
 		{"preview", "run a route's stages on an event file without sending", cmdPreview},
 		{"migrate", "apply database migrations and exit", cmdMigrate},
 		{"version", "print the version", cmdVersion},
@@ -79,7 +81,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: hookyard <command> [flags]\n\ncommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'hookyard <command> -h' for a command's flags.")
 }

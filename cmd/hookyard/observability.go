@@ -9,30 +9,39 @@ import (
 	"github.com/hookyard/hookyard/internal/api"
 	"github.com/hookyard/hookyard/internal/config"
 	"github.com/hookyard/hookyard/internal/deliver"
+	"github.com/hookyard/hookyard/internal/leader"
 	"github.com/hookyard/hookyard/internal/metrics"
 	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/tracing"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
 // alerting is the node's SLO and alert evaluation: an alert.Engine that
 // samples the node's metrics and the store's queue, hears about failed
-// attempts (for error samples), and is read by the admin API.
+// attempts (for error samples), and is read by the admin API. Its
+// notifications are stored as events and sent by the delivery engine
+// (destinations alert:<name>, see alert.Destinations), so they are retried
+// like any delivery and survive a restart.
 //
-// Every node evaluates; there is no leader election yet, so on a
-// PostgreSQL cluster each node alerts on its own traffic (PagerDuty
-// deduplicates the queue alerts, which all nodes see, by dedup_key).
-// Wire alert.Config.Leader when the scheduler's election lands.
+// Every node samples (so a new leader has history), but only the leader
+// opens incidents and notifies: on SQLite the single node, on PostgreSQL
+// the holder of the leadership advisory lock. The node's metrics are its
+// own traffic, so on a cluster the leader's rate rules see its share
+// (deploy/prometheus/alerts.yml has the cluster-wide ones); queue rules
+// read the shared store. Any node sends the stored notifications.
 type alerting struct {
 	engine *alert.Engine
 	done   chan struct{}
 }
 
-func newAlerting(cfg *config.Config, m *metrics.Metrics, st store.Store, log *slog.Logger) (*alerting, error) {
+func newAlerting(cfg *config.Config, m *metrics.Metrics, st store.Store, log *slog.Logger, wake func(destination string),
+	elector leader.Elector, tracer *tracing.Tracer) (*alerting, error) {
 	var dests []string
 	for _, d := range cfg.Destinations {
 		dests = append(dests, d.Name)
 	}
-	e, err := alert.New(m, st, alert.Config{SLOs: cfg.SLOs, Alerts: cfg.Alerts, Destinations: dests, Logger: log})
+	e, err := alert.New(m, st, alert.Config{SLOs: cfg.SLOs, Alerts: cfg.Alerts, Destinations: dests, Logger: log,
+		Queue: st, Wake: wake, Leader: elector.IsLeader, Tracer: tracer})
 	if err != nil {
 		return nil, err
 	}

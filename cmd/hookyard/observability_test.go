@@ -2,15 +2,26 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookyard/hookyard/internal/alert"
+	"github.com/hookyard/hookyard/internal/api"
 	"github.com/hookyard/hookyard/internal/config"
+	"github.com/hookyard/hookyard/internal/leader"
 	"github.com/hookyard/hookyard/internal/metrics"
+	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/store/postgres"
 	"github.com/hookyard/hookyard/internal/store/sqlite"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
@@ -39,7 +50,7 @@ func TestAlertingWiring(t *testing.T) {
 		},
 	}
 	m := metrics.New()
-	a, err := newAlerting(cfg, m, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	a, err := newAlerting(cfg, m, st, slog.New(slog.NewTextHandler(io.Discard, nil)), nil, leader.NewLocal(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,5 +100,168 @@ func TestAlertingWiring(t *testing.T) {
 	}
 	if !sawStalled || !sawSuccess {
 		t.Errorf("slos %+v", slos)
+	}
+}
+
+// TestAlertingLeaderOnly: two nodes on one PostgreSQL database evaluate
+// alerts, but only the holder of the leadership lock opens incidents and
+// stores notifications; when it goes, the other takes over.
+func TestAlertingLeaderOnly(t *testing.T) {
+	base := os.Getenv("HOOKYARD_TEST_POSTGRES_URL")
+	if base == "" {
+		t.Skip("HOOKYARD_TEST_POSTGRES_URL not set: skipping the PostgreSQL leadership test")
+	}
+	ctx := context.Background()
+	schema := fmt.Sprintf("hy_alert_leader_%d", time.Now().UnixNano())
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	u, _ := url.Parse(base)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+
+	cfg := &config.Config{
+		Destinations: []config.Destination{{Name: "oms"}},
+		Alerts:       []config.Alert{{Name: "oncall", Type: "webhook", URL: "http://127.0.0.1:9/unused"}},
+	}
+	type node struct {
+		st *postgres.Store
+		ld *leader.Postgres
+		a  *alerting
+	}
+	// A lock name of this test's own, so other tests' nodes do not compete.
+	opts := leader.Options{Name: schema, Interval: 50 * time.Millisecond}
+	var nodes []*node
+	for range 2 {
+		st, err := postgres.Open(ctx, u.String(), postgres.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		ld, err := leader.NewPostgres(ctx, u.String(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ld.Close() })
+		a, err := newAlerting(cfg, metrics.New(), st, slog.New(slog.DiscardHandler), nil, ld, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, &node{st, ld, a})
+	}
+	stored := func() int {
+		t.Helper()
+		es, _, err := nodes[0].st.EventList(ctx, store.EventFilter{Source: alert.Source})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	if nodes[0].ld.IsLeader() == nodes[1].ld.IsLeader() {
+		t.Fatalf("leaders: %v %v", nodes[0].ld.IsLeader(), nodes[1].ld.IsLeader())
+	}
+	lead, follow := nodes[0], nodes[1]
+	if !lead.ld.IsLeader() {
+		lead, follow = follow, lead
+	}
+	for _, n := range nodes {
+		n.a.engine.Event(alert.EventBreakerOpened, "oms", "failure ratio 0.9")
+	}
+	if got := stored(); got != 1 {
+		t.Fatalf("%d notifications stored, want the leader's one", got)
+	}
+	if f, _ := follow.a.engine.Alerts(); len(f) != 0 {
+		t.Errorf("the follower opened %v", f)
+	}
+	// The leader goes away: the follower takes over and alerts.
+	lead.ld.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for !follow.ld.IsLeader() {
+		if time.Now().After(deadline) {
+			t.Fatal("the follower never took over")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	follow.a.engine.Event(alert.EventDestinationDisabled, "oms", "410 Gone")
+	if got := stored(); got != 2 {
+		t.Fatalf("%d notifications stored after the takeover, want 2", got)
+	}
+}
+
+// TestAlertNotificationThroughNode: on a real node, an alert's Slack
+// message is an event of source hookyard:alerts delivered by the node's
+// delivery engine to destination alert:oncall — retried after a 503 like
+// any delivery, counted in /metrics — and reaches Slack exactly once.
+func TestAlertNotificationThroughNode(t *testing.T) {
+	slack := newSink(t, func(n int) int {
+		if n == 0 {
+			return http.StatusServiceUnavailable
+		}
+		return http.StatusOK
+	})
+	sk := newSink(t, nil)
+	n := startNode(t, httpDest("oms", sk.srv.URL, ""), "  - {source: shop, destination: oms}\n",
+		fmt.Sprintf("alerts:\n  - {name: oncall, type: slack, url: %q}\n", slack.srv.URL+"/services/T0/B0/X"))
+	n.alerts.engine.Event(alert.EventDestinationDisabled, "oms", "410 Gone")
+	first, second := slack.next(t), slack.next(t)
+	for _, r := range []sinkReq{first, second} {
+		if !strings.Contains(string(r.body), "FIRING") || !strings.Contains(string(r.body), "destination-disabled/oms") {
+			t.Errorf("slack got %s", r.body)
+		}
+	}
+	ctx := context.Background()
+	list, err := n.client.Events(ctx, api.EventQuery{Source: alert.Source})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Events) != 1 || list.Events[0].Topic != "alert.firing" {
+		t.Fatalf("alert events: %+v", list.Events)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ev, err := n.client.Event(ctx, list.Events[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ev.Deliveries) == 1 && ev.Deliveries[0].State == "succeeded" {
+			if d := ev.Deliveries[0]; d.Destination != "alert:oncall" || d.Attempts != 2 {
+				t.Errorf("delivery %+v", d)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("notification delivery: %+v", ev.Deliveries)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The attempt is counted just after its outcome is recorded.
+	want := []string{
+		`hookyard_delivery_attempts_total{destination="alert:oncall",error_class="5xx",outcome="retry"} 1`,
+		`hookyard_delivery_attempts_total{destination="alert:oncall",error_class="",outcome="success"} 1`,
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		resp, err := http.Get("http://" + n.adminAddr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(text), want[0]) && strings.Contains(string(text), want[1]) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics lacks %q:\n%s", want, text)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if slack.count() != 2 {
+		t.Errorf("slack saw %d requests", slack.count())
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hookyard/hookyard/internal/api"
 	"github.com/hookyard/hookyard/internal/config"
+	"github.com/hookyard/hookyard/internal/console"
 	"github.com/hookyard/hookyard/internal/deliver"
 	"github.com/hookyard/hookyard/internal/dest"
 	"github.com/hookyard/hookyard/internal/ingest"
@@ -27,6 +28,7 @@ import (
 	"github.com/hookyard/hookyard/internal/store"
 	"github.com/hookyard/hookyard/internal/store/postgres"
 	"github.com/hookyard/hookyard/internal/store/sqlite"
+	"github.com/hookyard/hookyard/internal/tracing"
 	"github.com/hookyard/hookyard/internal/verify"
 )
 
@@ -47,7 +49,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := startServer(ctx, cfg, logger, *profile)
+	traced, stopTracing, err := setupTracing(ctx, e.getenv, logger) // tracing.go
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
+	srv, err := startServer(ctx, cfg, logger, *profile, traced)
 	if err != nil {
 		return err
 	}
@@ -66,6 +73,7 @@ type server struct {
 	store      store.Store
 	leader     leader.Node // cluster leadership and named locks
 	engine     *deliver.Engine
+	alerts     *alerting
 	routes     *route.Table
 	senders    []dest.Sender
 	public     *http.Server
@@ -82,7 +90,12 @@ type server struct {
 // ctx ends (SIGTERM): it stops accepting, lets in-flight ingests and sends
 // finish (bounded by server.shutdown_timeout), releases what is left, and
 // closes the store.
-func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, profile bool) (*server, error) {
+func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, profile bool, opts ...serverOption) (*server, error) {
+	var o serverOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	tracer := tracing.New(o.tracerProvider)
 	st, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return nil, err
@@ -119,8 +132,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 			return fail(err)
 		}
 		s.senders = append(s.senders, snd)
-		dests = append(dests, deliver.Destination{Name: d.Name, Sender: snd, Policy: deliver.NewPolicy(d.Retry),
-			Concurrency: d.Concurrency, Timeout: d.Timeout.D()})
+		dests = append(dests, deliveryDestination(d, snd)) // controls.go
 	}
 	host, _ := os.Hostname()
 	m := metrics.New()
@@ -129,10 +141,12 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		destNames = append(destNames, d.Name)
 	}
 	m.RegisterQueue(st, destNames, logger)
-	alerts, err := newAlerting(cfg, m, st, logger) // observability.go
+	alerts, err := newAlerting(cfg, m, st, logger, func(d string) { s.engine.Wake(d) }, ld, tracer) // observability.go
 	if err != nil {
 		return fail(err)
 	}
+	s.alerts = alerts
+	dests = append(dests, alerts.engine.Destinations(nil)...)
 	lib, err := transformOptions(cfg) // pipeline.go
 	if err != nil {
 		return fail(err)
@@ -145,8 +159,11 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		return fail(err)
 	}
 	s.routes = routes
+	ctl, _ := st.(store.Destinations) // both stores implement it
 	s.engine = deliver.New(deliver.Config{Store: st, Destinations: dests, Logger: logger, Observer: alerts.observer(m), Transformer: routes,
-		Owner: host + ":" + strconv.Itoa(os.Getpid()), Grace: cfg.Server.ShutdownTimeout.D()})
+		Owner: host + ":" + strconv.Itoa(os.Getpid()), Grace: cfg.Server.ShutdownTimeout.D(), Tracer: tracer,
+		Controls: ctl, Events: alerts.engine.Event, ControlObserver: m.NewControls(destNames)})
+	m.SetHeld(s.engine.Held)
 
 	sources, err := ingestSources(cfg)
 	if err != nil {
@@ -163,7 +180,16 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	}
 	ing := ingest.New(ingest.Config{Sources: sources, Store: ingStore, Router: routes, Waker: s.engine,
 		MaxBodyBytes: cfg.Server.MaxBodyBytes, MaxJSONDepth: cfg.Server.MaxJSONDepth,
-		MaxInFlight: cfg.Server.MaxInFlight, Logger: logger, Observer: m})
+		MaxInFlight: cfg.Server.MaxInFlight, Logger: logger, Observer: m, Tracer: tracer})
+
+	recon, err := buildReconciler(cfg, st, routes, s.engine, ld, m, alerts, logger) // reconcile.go
+	if err != nil {
+		return fail(err)
+	}
+	var reconAPI api.Reconciler
+	if recon != nil {
+		reconAPI = reconcileAPI{st.(store.Reconciles), recon}
+	}
 
 	pub := http.NewServeMux()
 	pub.Handle("POST /ingest/{source}", ing)
@@ -173,9 +199,18 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	// and the ones created through the API.
 	storedTokens, _ := st.(store.Tokens)
 	auth := api.NewAuthenticator(cfg.Admin.Tokens, storedTokens, nil)
-	adm.Handle("/api/", api.New(api.Config{Store: st, Auth: auth, PIIPaths: cfg.Admin.PIIPaths,
+	adminAPI := api.New(api.Config{Store: st, Auth: auth, PIIPaths: cfg.Admin.PIIPaths,
 		Logger: logger, Wake: s.engine.WakeAll, Alerts: alerts.api(), Routes: routes,
-		Destinations: destNames, Drift: driftAPI}))
+		Destinations: destNames, Reconciler: reconAPI, DestinationControls: destinationControls(ctl, s.engine),
+		Drift: driftAPI})
+	adm.Handle("/api/", adminAPI)
+	// The console acts through the admin API with each user's own token, so
+	// roles, masking and the audit log apply to it unchanged.
+	con, err := console.New(console.Config{API: adminAPI, Logger: logger})
+	if err != nil {
+		return fail(err)
+	}
+	adm.Handle("/console/", con)
 	adm.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}))
 	s.health(adm)
 	if profile {
@@ -228,6 +263,18 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 			tracker.Run(engineCtx)
 		}
 	}()
+	retentionDone := startRetention(engineCtx, cfg, st, ld, logger) // retention.go
+	reconDone := make(chan struct{})
+	if recon != nil {
+		recon.Bind(engineCtx)
+	}
+	go func() {
+		defer close(reconDone)
+		if recon != nil {
+			recon.Schedule(engineCtx)
+			recon.Wait()
+		}
+	}()
 	if l, ok := st.(listener); ok {
 		// An empty destination means "notifications may have been missed"
 		// (the listener reconnected): wake every destination.
@@ -261,7 +308,9 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		stopEngine()
 		<-engineDone
 		<-driftDone // the tracker flushes what it learned
+		<-reconDone // runs in progress stop at their checkpoint
 		alerts.wait()
+		<-retentionDone
 		// 3. The admin API last, so operators can watch the drain.
 		s.admin.Shutdown(sctx)
 		for _, snd := range s.senders {

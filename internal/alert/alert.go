@@ -17,15 +17,19 @@
 // its condition has stayed false for Config.ResolveAfter, so a flapping
 // condition stays one incident and one page.
 //
-// State is in memory: the ring, the dedup baseline, open incidents and the
-// notification queue start empty when the process starts, and the counters
-// are this node's own (on a cluster, use deploy/prometheus/alerts.yml for
-// cluster-wide rates; queue rules read the shared store).
+// Notifications are durable with Config.Queue: stored as events and sent
+// by the delivery engine (durable.go); without it they wait in an
+// in-memory queue per notifier. The rest of the state is in memory: the
+// ring, the dedup baseline and open incidents start empty when the process
+// starts, and the counters are this node's own (on a cluster, use
+// deploy/prometheus/alerts.yml for cluster-wide rates; queue rules read
+// the shared store).
 package alert
 
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -39,6 +43,7 @@ import (
 	"github.com/hookyard/hookyard/internal/deliver"
 	"github.com/hookyard/hookyard/internal/metrics"
 	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/tracing"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
@@ -80,6 +85,17 @@ type Config struct {
 	// sampling (so it has history when it takes over) but neither opens
 	// incidents nor notifies.
 	Leader func() bool
+	// Queue, if set, makes notifications durable: each is stored as an
+	// event of source Source and delivered by the delivery engine to the
+	// destinations Destinations returns (see durable.go). Without it they
+	// wait in an in-memory queue that a restart loses.
+	Queue Queue
+	// Wake tells the delivery engine that a notifier's destination has new
+	// work (with Queue).
+	Wake func(destination string)
+	// Tracer, if set, records storing a notification as the root span of
+	// its event's trace, which the delivery attempts join.
+	Tracer *tracing.Tracer
 }
 
 // Engine samples, evaluates and notifies. Its methods are safe for
@@ -102,6 +118,9 @@ type Engine struct {
 	events   map[string]condition
 
 	errs *errorSamples
+
+	unstored []Incident // notifications not yet in Queue, oldest first (under mu)
+	storeMu  sync.Mutex // one writer of unstored at a time, in order
 }
 
 // slo is a parsed config.SLO.
@@ -169,8 +188,10 @@ func New(sampler Sampler, queue QueueSource, cfg Config) (*Engine, error) {
 // until ctx ends. Notifications still queued then are lost (and logged).
 func (e *Engine) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	for _, ob := range e.outboxes {
-		wg.Go(func() { ob.run(ctx, e.cfg.Now) })
+	if e.cfg.Queue == nil {
+		for _, ob := range e.outboxes {
+			wg.Go(func() { ob.run(ctx, e.cfg.Now) })
+		}
 	}
 	t := time.NewTicker(e.cfg.Interval)
 	defer t.Stop()
@@ -194,22 +215,28 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) error {
 	snap := e.sampler.Snapshot()
 	qs, qerr := e.queue.QueueStats(ctx, now)
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if qerr == nil {
 		clear(e.lastQ)
 		for _, q := range qs {
-			e.lastQ[q.Destination] = q
+			if !IsInternal(q.Destination) {
+				e.lastQ[q.Destination] = q
+			}
 		}
 	}
 	e.push(newSample(now, snap, e.lastQ, e.destinations(snap)))
-	if e.cfg.Leader != nil && !e.cfg.Leader() {
-		return qerr
+	leads := e.cfg.Leader == nil || e.cfg.Leader()
+	if leads {
+		e.transition(now, e.evaluate(now), true)
 	}
-	e.transition(now, e.evaluate(now), true)
+	e.mu.Unlock()
+	var serr error
+	if e.cfg.Queue != nil {
+		serr = e.store(ctx)
+	}
 	if qerr != nil {
-		return fmt.Errorf("queue stats: %w", qerr)
+		return errors.Join(fmt.Errorf("queue stats: %w", qerr), serr)
 	}
-	return nil
+	return serr
 }
 
 // Flush sends every notification due at now and returns when done; Run's
@@ -220,9 +247,12 @@ func (e *Engine) Flush(ctx context.Context, now time.Time) {
 	}
 }
 
-// Pending returns how many notifications wait to be delivered.
+// Pending returns how many notifications wait in memory: to be delivered,
+// or (with Config.Queue) to be stored.
 func (e *Engine) Pending() int {
-	n := 0
+	e.mu.Lock()
+	n := len(e.unstored)
+	e.mu.Unlock()
 	for _, ob := range e.outboxes {
 		n += ob.len()
 	}
@@ -235,6 +265,11 @@ const (
 	EventBreakerClosed       = "breaker_closed"
 	EventDestinationDisabled = "destination_disabled"
 	EventDestinationEnabled  = "destination_enabled"
+	// EventReconcileGaps: a reconciliation run of a source (the subject)
+	// found more missing events than its threshold; EventReconcileClean: a
+	// later run found no more than that.
+	EventReconcileGaps  = "reconcile_gaps"
+	EventReconcileClean = "reconcile_clean"
 )
 
 // Event reports something the delivery engine decided: a breaker opened
@@ -254,6 +289,10 @@ func (e *Engine) Event(kind, destination, detail string) {
 		r, opening = &ruleDisabled, true
 	case EventDestinationEnabled:
 		r = &ruleDisabled
+	case EventReconcileGaps:
+		r, opening = &ruleReconcileGaps, true
+	case EventReconcileClean:
+		r = &ruleReconcileGaps
 	default:
 		e.log.Warn("unknown alert event", "kind", kind, "destination", destination)
 		return
@@ -261,9 +300,9 @@ func (e *Engine) Event(kind, destination, detail string) {
 	key := r.key(destination)
 	now := e.cfg.Now()
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if !opening {
 		delete(e.events, key)
+		e.mu.Unlock()
 		return
 	}
 	c := condition{key: key, rule: r, subject: destination, summary: fmt.Sprintf(r.summary, destination)}
@@ -272,16 +311,23 @@ func (e *Engine) Event(kind, destination, detail string) {
 	}
 	e.events[key] = c
 	if e.cfg.Leader != nil && !e.cfg.Leader() {
+		e.mu.Unlock()
 		return
 	}
 	e.transition(now, map[string]condition{key: c}, false)
+	e.mu.Unlock()
+	if e.cfg.Queue != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		e.store(ctx) // logged; the next Tick retries
+	}
 }
 
 // Attempted records the error of a failed attempt as a sample for alert
 // messages; it satisfies deliver.Observer. Only the error text is kept,
 // with quoted values, URLs and addresses removed.
 func (e *Engine) Attempted(destination string, _ *webhook.Delivery, _ *webhook.Event, a *webhook.Attempt, _ webhook.State) {
-	if a.ErrorClass == "" {
+	if a.ErrorClass == "" || IsInternal(destination) {
 		return
 	}
 	e.errs.add(destination, a.ErrorClass, a.Error)
@@ -295,7 +341,9 @@ func (e *Engine) destinations(snap metrics.Snapshot) []string {
 		seen[d] = true
 	}
 	for k := range snap.Attempts {
-		seen[k.Destination] = true
+		if !IsInternal(k.Destination) {
+			seen[k.Destination] = true
+		}
 	}
 	for d := range e.lastQ {
 		seen[d] = true

@@ -92,6 +92,10 @@ func (e *Engine) transition(now time.Time, active map[string]condition, full boo
 
 // notify queues the incident's current state on every notifier.
 func (e *Engine) notify(in Incident) {
+	if e.cfg.Queue != nil && len(e.outboxes) > 0 {
+		e.unstored = append(e.unstored, in)
+		return
+	}
 	for _, ob := range e.outboxes {
 		n := in
 		n.RunbookURL = runbookURL(ob.runbook, in.Runbook)

@@ -223,13 +223,11 @@ func postJSON(ctx context.Context, client *http.Client, what, target string, hea
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	out := deliver.Classify(resp.StatusCode, resp.Header, nil, now)
-	switch {
-	case out.OK():
+	if out.OK() {
 		return nil
-	case out.Permanent:
-		return deliver.Permanent(fmt.Errorf("%s: %w", what, out.Err))
-	case out.RetryAfter > 0:
-		return deliver.RetryAfter(out.RetryAfter, fmt.Errorf("%s: %w", what, out.Err))
 	}
-	return fmt.Errorf("%s: %w", what, out.Err)
+	// Typed, so a durable notification's attempt records the class
+	// (5xx, 429, …) as any delivery's would.
+	return &deliver.Error{Err: fmt.Errorf("%s: %w", what, out.Err), Class: out.Class,
+		Permanent: out.Permanent, RetryAfter: out.RetryAfter}
 }

@@ -68,6 +68,8 @@ var (
 		summary: "circuit breaker for %s is open: deliveries are held"}
 	ruleDisabled = rule{name: "destination-disabled", severity: SeverityCritical, runbook: "destination-disabled",
 		summary: "destination %s is disabled: nothing is being delivered to it"}
+	ruleReconcileGaps = rule{name: "reconcile-gaps", severity: SeverityWarning, runbook: "reconcile-gaps", source: true,
+		summary: "reconciliation of source %s found events the provider never delivered"}
 )
 
 // Runbooks lists every runbook anchor the rules link to (for tests that
@@ -76,7 +78,7 @@ func Runbooks() []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, r := range []*rule{&ruleSuccessBurn, &ruleLatencyBurn, &ruleDrain, &ruleQueue, &ruleErrorClass,
-		&ruleDedup, &ruleDLQ, &ruleBreaker, &ruleDisabled} {
+		&ruleDedup, &ruleDLQ, &ruleBreaker, &ruleDisabled, &ruleReconcileGaps} {
 		if !seen[r.runbook] {
 			seen[r.runbook] = true
 			out = append(out, r.runbook)

@@ -20,6 +20,7 @@ import (
 	"github.com/hookyard/hookyard/internal/config"
 	"github.com/hookyard/hookyard/internal/store"
 	"github.com/hookyard/hookyard/internal/store/sqlite"
+	"github.com/hookyard/hookyard/internal/tracing"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
@@ -102,9 +103,12 @@ func setupWith(t testing.TB, opt func(*api.Config)) *fixture {
 			{Name: "oncall", Token: operatorToken, Role: "operator"},
 			{Name: "dash", Token: viewerToken, Role: "viewer"},
 		},
-		Logger: logger,
-		Now:    now,
-		Alerts: alertState{},
+		Logger:       logger,
+		Now:          now,
+		Alerts:       alertState{},
+		Destinations: []string{"oms", "crm", "erp"},
+		DestinationControls: api.DestinationControls{Controls: st,
+			Breaker: func(string) string { return "closed" }},
 	}
 	if opt != nil {
 		opt(&cfg)
@@ -300,6 +304,11 @@ func TestRoutesByRole(t *testing.T) {
 		}, "", false, true, 200},
 		{"audit", "GET", fixed("/api/v1/audit"), "", false, true, 200},
 		{"audit verify", "GET", fixed("/api/v1/audit/verify"), "", false, true, 200},
+		{"destinations", "GET", fixed("/api/v1/destinations"), "", false, false, 200},
+		{"destination", "GET", fixed("/api/v1/destinations/oms"), "", false, false, 200},
+		// pause is idempotent, so every role that may write gets 200.
+		{"destination pause", "POST", fixed("/api/v1/destinations/erp/pause"), `{"reason":"maintenance"}`, true, false, 200},
+		{"destination resume", "POST", fixed("/api/v1/destinations/crm/resume"), "", true, false, 200},
 		{"unknown path", "GET", fixed("/api/v1/nope"), "", false, false, 404},
 		{"wrong method", "DELETE", fixed("/api/v1/events"), "", false, false, 405},
 	}
@@ -385,7 +394,8 @@ func TestScenarios(t *testing.T) {
 			has: []string{`"X-Shopify-Hmac-Sha256":["***"]`, `"Stripe-Signature":["***"]`, `"X-Hub-Signature-256":["***"]`,
 				`"Webhook-Signature":["***"]`, `"X-Shopify-Topic":["orders/create"]`, `"Content-Type":["application/json"]`,
 				`"body":{"id":1,"note":"` + bodyMarker + `"}`, `"body_encoding":"json"`, `"deliveries":[`,
-				`"destination":"oms"`, `"state":"pending"`, `"received_at":"2026-11-28T11:00:01Z"`},
+				`"destination":"oms"`, `"state":"pending"`, `"received_at":"2026-11-28T11:00:01Z"`,
+				`"trace_id":"` + tracing.TraceID(s.shop) + `"`},
 			hasNot: []string{shopifySig, stripeSig, githubSig}},
 		{name: "event detail with attempts", method: "GET", path: func(s seed) string { return "/api/v1/events/" + s.woo },
 			status: 200,
@@ -397,7 +407,7 @@ func TestScenarios(t *testing.T) {
 		{name: "unknown event", method: "GET", path: p("/api/v1/events/evt_nope"), status: 404, problem: true,
 			has: []string{`"title":"Not Found"`, "evt_nope"}},
 		{name: "events filter source", method: "GET", path: p("/api/v1/events?source=stripe"), status: 200,
-			has: []string{s.stripe, `"next_cursor":""`}, hasNot: []string{s.shop, s.woo, `"headers"`, `"body"`}},
+			has: []string{s.stripe, `"next_cursor":""`}, hasNot: []string{s.shop, s.woo, `"headers"`, `"body"`, `"trace_id"`}},
 		{name: "events filter topic", method: "GET", path: p("/api/v1/events?topic=order.created"), status: 200,
 			has: []string{s.woo}, hasNot: []string{s.shop, s.stripe}},
 		{name: "events since duration", method: "GET", path: p("/api/v1/events?since=2h&until=2026-11-28T12:00:00Z"),

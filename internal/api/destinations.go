@@ -17,6 +17,20 @@ type DestinationStatus struct {
 	OldestDue time.Time `json:"oldest_due,omitzero"`
 	// OldestDueAgeSeconds is how long the oldest due delivery has waited.
 	OldestDueAgeSeconds float64 `json:"oldest_due_age_seconds"`
+
+	// Status is active, paused (by an operator) or disabled (after
+	// sustained failure or an HTTP 410); deliveries of a paused or
+	// disabled destination accumulate and are sent after resume/enable.
+	Status string     `json:"status"`
+	Reason string     `json:"reason,omitempty"`
+	Since  *time.Time `json:"since,omitempty"`
+	// FailingSince is the start of the current run of failed attempts.
+	FailingSince *time.Time `json:"failing_since,omitempty"`
+	// Breaker is the circuit breaker's state on the answering node
+	// (closed, half_open, open); BreakerOpenUntil is when an open breaker
+	// (opened by any node) lets a probe through.
+	Breaker          string     `json:"breaker"`
+	BreakerOpenUntil *time.Time `json:"breaker_open_until,omitempty"`
 }
 
 // DestinationList answers GET /api/v1/destinations, sorted by name.
@@ -31,10 +45,23 @@ func (s *server) destinationList(w http.ResponseWriter, r *http.Request, _ who) 
 	if _, err := params(r, nil); err != nil {
 		return err
 	}
-	now := s.now()
-	qs, err := s.store.QueueStats(r.Context(), now)
+	out, err := s.destinationStatuses(r.Context())
 	if err != nil {
 		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// destinationStatuses is every destination's queue and delivery state.
+func (s *server) destinationStatuses(ctx context.Context) (DestinationList, error) {
+	now := s.now()
+	qs, err := s.store.QueueStats(ctx, now)
+	if err != nil {
+		return DestinationList{}, err
+	}
+	states, err := s.destinationStates(ctx)
+	if err != nil {
+		return DestinationList{}, err
 	}
 	byName := map[string]DestinationStatus{}
 	for _, name := range s.destinations {
@@ -50,6 +77,7 @@ func (s *server) destinationList(w http.ResponseWriter, r *http.Request, _ who) 
 	}
 	out := DestinationList{Destinations: make([]DestinationStatus, 0, len(byName))}
 	for _, d := range byName {
+		s.addControlState(&d, states[d.Name])
 		out.Destinations = append(out.Destinations, d)
 	}
 	slices.SortFunc(out.Destinations, func(a, b DestinationStatus) int {
@@ -61,7 +89,7 @@ func (s *server) destinationList(w http.ResponseWriter, r *http.Request, _ who) 
 		}
 		return 0
 	})
-	return writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 // Destinations lists every destination's queue.

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/hookyard/hookyard/internal/store"
@@ -30,7 +32,9 @@ func (s *server) dlqList(w http.ResponseWriter, r *http.Request, _ who) error {
 }
 
 // POST /api/v1/dlq/replay: replay dead deliveries by id, or all of them
-// (optionally one destination's or route's). Replay keeps each delivery's
+// matching a filter (destination, route, error class of the last attempt,
+// creation time range); states widens the selection to cancelled or
+// succeeded deliveries. Replay keeps each delivery's
 // idempotency key and resets its attempt budget.
 //
 // The server replays as fast as the store allows; rate limiting a bulk
@@ -47,17 +51,31 @@ func (s *server) dlqReplay(w http.ResponseWriter, r *http.Request, caller who) e
 		return invalid("ids", "give ids or all, not both")
 	case !req.All && len(req.IDs) == 0:
 		return invalid("ids", `give the ids to replay, or "all": true for the whole dead-letter queue`)
-	case !req.All && (req.Destination != "" || req.Route != ""):
-		return invalid("destination", `destination and route filter only "all": true; with ids, give the ids`)
+	case !req.All && (req.Destination != "" || req.Route != "" || len(req.ErrorClasses) > 0 || req.Since != "" || req.Until != ""):
+		return invalid("destination", `destination, route, error_classes, since and until filter only "all": true; with ids, give the ids`)
 	case len(req.IDs) > MaxReplayIDs:
 		return invalid("ids", "%d ids in one request; send at most %d per request", len(req.IDs), MaxReplayIDs)
 	}
+	since, until, _, err := common(url.Values{"since": {req.Since}, "until": {req.Until}}, s.now())
+	if err != nil {
+		return err
+	}
+	for _, c := range req.ErrorClasses {
+		if err := checkErrorClass(c); err != nil {
+			return err
+		}
+	}
+	states, err := replayStates(req.States)
+	if err != nil {
+		return err
+	}
+	f := store.DeliveryFilter{Destination: req.Destination, Route: req.Route, ErrorClasses: req.ErrorClasses,
+		States: states, Since: since, Until: until}
 	var res ReplayResult
-	var err error
 	if req.All {
-		res, err = s.replayAll(r.Context(), req)
+		res, err = s.replayAll(r.Context(), req.DryRun, f)
 	} else {
-		res, err = s.replayIDs(r.Context(), req)
+		res, err = s.replayIDs(r.Context(), req, states)
 	}
 	if err != nil {
 		return err
@@ -65,7 +83,8 @@ func (s *server) dlqReplay(w http.ResponseWriter, r *http.Request, caller who) e
 	noteAudit(r, strings.Join(req.IDs, ","), replayDetail(req, res), false)
 	if !req.DryRun {
 		s.log.Info("dlq replay", "by", caller.name, "all", req.All, "destination", req.Destination,
-			"route", req.Route, "matched", res.Matched, "replayed", res.Replayed)
+			"route", req.Route, "error_classes", strings.Join(req.ErrorClasses, ","), "states", strings.Join(req.States, ","),
+			"matched", res.Matched, "replayed", res.Replayed)
 	}
 	return writeJSON(w, http.StatusOK, res)
 }
@@ -90,7 +109,7 @@ func replayDetail(req ReplayRequest, res ReplayResult) string {
 
 // replayIDs replays the listed deliveries that are dead; others (unknown,
 // live, or terminal but not dead) are not in the DLQ and are skipped.
-func (s *server) replayIDs(ctx context.Context, req ReplayRequest) (ReplayResult, error) {
+func (s *server) replayIDs(ctx context.Context, req ReplayRequest, states []webhook.State) (ReplayResult, error) {
 	res := ReplayResult{DryRun: req.DryRun}
 	seen := make(map[string]bool, len(req.IDs))
 	var dead []string
@@ -108,7 +127,7 @@ func (s *server) replayIDs(ctx context.Context, req ReplayRequest) (ReplayResult
 			continue
 		case err != nil:
 			return res, err
-		case d.State == webhook.StateDead:
+		case slices.Contains(states, d.State):
 			dead = append(dead, id)
 		}
 	}
@@ -124,11 +143,10 @@ func (s *server) replayIDs(ctx context.Context, req ReplayRequest) (ReplayResult
 // replayAll replays every dead delivery matching the filters, a page at a
 // time. Keyset pagination by id stays correct while replayed rows leave the
 // queue.
-func (s *server) replayAll(ctx context.Context, req ReplayRequest) (ReplayResult, error) {
-	res := ReplayResult{DryRun: req.DryRun}
-	f := deadFilter(store.DeliveryFilter{Destination: req.Destination, Route: req.Route})
+func (s *server) replayAll(ctx context.Context, dryRun bool, f store.DeliveryFilter) (ReplayResult, error) {
+	res := ReplayResult{DryRun: dryRun}
 	var err error
-	if res.Matched, err = s.store.DeliveryCount(ctx, f); err != nil || req.DryRun {
+	if res.Matched, err = s.store.DeliveryCount(ctx, f); err != nil || dryRun {
 		return res, err
 	}
 	f.Limit = replayPage
@@ -153,6 +171,27 @@ func (s *server) replayAll(ctx context.Context, req ReplayRequest) (ReplayResult
 		}
 		f.Cursor = next
 	}
+}
+
+// replayStates checks the states a replay may select: terminal ones only;
+// none means dead.
+func replayStates(in []string) ([]webhook.State, error) {
+	if len(in) == 0 {
+		return []webhook.State{webhook.StateDead}, nil
+	}
+	var out []webhook.State
+	for _, s := range in {
+		st := webhook.State(s)
+		switch st {
+		case webhook.StateDead, webhook.StateCancelled, webhook.StateSucceeded:
+			if !slices.Contains(out, st) {
+				out = append(out, st)
+			}
+		default:
+			return nil, invalid("states", "%q cannot be replayed (want dead, cancelled or succeeded)", s)
+		}
+	}
+	return out, nil
 }
 
 // deadFilter narrows f to the dead-letter queue.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/tracing"
 )
 
 // GET /api/v1/events
@@ -24,8 +25,8 @@ func (s *server) eventList(w http.ResponseWriter, r *http.Request, _ who) error 
 }
 
 // GET /api/v1/events/{id}: the event with masked headers, its body (PII
-// paths masked below admin), and
-// every delivery it fanned out to with its attempts.
+// paths masked below admin), its trace id, and every delivery it fanned
+// out to with its attempts.
 func (s *server) eventGet(w http.ResponseWriter, r *http.Request, caller who) error {
 	ctx := r.Context()
 	ev, err := s.store.EventGet(ctx, r.PathValue("id"))
@@ -33,6 +34,7 @@ func (s *server) eventGet(w http.ResponseWriter, r *http.Request, caller who) er
 		return err
 	}
 	out := eventDetail(&ev)
+	out.TraceID = tracing.TraceID(ev.ID)
 	s.showBody(r, caller, &out)
 	// An event has one delivery per matching route: a handful, so one page.
 	ds, _, err := s.store.DeliveryList(ctx, store.DeliveryFilter{EventID: ev.ID, Limit: 1000})

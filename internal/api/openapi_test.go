@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -71,12 +72,14 @@ func TestOpenAPISync(t *testing.T) {
 func TestOpenAPIQueryParams(t *testing.T) {
 	doc, ops := openAPIOps(t)
 	accepted := map[string][]string{
-		"GET /api/v1/events":     eventParams,
-		"GET /api/v1/deliveries": deliveryParams,
-		"GET /api/v1/dlq":        dlqParams,
-		"GET /api/v1/quarantine": quarantineParams,
-		"GET /api/v1/audit":      auditParams,
-		"GET /api/v1/drift":      driftParams,
+		"GET /api/v1/events":         eventParams,
+		"GET /api/v1/deliveries":     deliveryParams,
+		"GET /api/v1/dlq":            dlqParams,
+		"GET /api/v1/quarantine":     quarantineParams,
+		"GET /api/v1/audit":          auditParams,
+		"GET /api/v1/reconcile/runs": reconcileParams,
+		"GET /api/v1/status/series":  seriesParams,
+		"GET /api/v1/drift":          driftParams,
 	}
 	for key, want := range accepted {
 		op, ok := ops[key]
@@ -204,6 +207,35 @@ func TestOpenAPIRolesEnforced(t *testing.T) {
 			if got := send(b); got != http.StatusForbidden {
 				t.Errorf("%s as %s (below documented %s) = %d, want 403", key, b, role, got)
 			}
+		}
+	}
+}
+
+// TestOpenAPISchemaFields checks that the documented properties of the
+// main response schemas are exactly the JSON fields the types encode.
+func TestOpenAPISchemaFields(t *testing.T) {
+	doc, _ := openAPIOps(t)
+	schemas := doc["components"].(map[string]any)["schemas"].(map[string]any)
+	for name, v := range map[string]any{"Event": Event{}, "Delivery": Delivery{}, "Attempt": Attempt{}} {
+		s, ok := schemas[name].(map[string]any)
+		if !ok {
+			t.Errorf("schema %s is not documented", name)
+			continue
+		}
+		var documented, encoded []string
+		for p := range s["properties"].(map[string]any) {
+			documented = append(documented, p)
+		}
+		typ := reflect.TypeOf(v)
+		for i := range typ.NumField() {
+			if tag, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ","); tag != "" && tag != "-" {
+				encoded = append(encoded, tag)
+			}
+		}
+		sort.Strings(documented)
+		sort.Strings(encoded)
+		if !slices.Equal(documented, encoded) {
+			t.Errorf("schema %s documents %v; the type encodes %v", name, documented, encoded)
 		}
 	}
 }

@@ -16,7 +16,7 @@ import (
 // a typo answers 400 instead of silently matching everything.
 var (
 	eventParams      = []string{"source", "topic", "dedup_key", "q", "state", "since", "until", "cursor", "limit"}
-	dlqParams        = []string{"destination", "route", "event_id", "since", "until", "cursor", "limit"}
+	dlqParams        = []string{"destination", "route", "event_id", "error_class", "since", "until", "cursor", "limit"}
 	deliveryParams   = append([]string{"state"}, dlqParams...)
 	quarantineParams = []string{"source", "cursor", "limit"}
 	auditParams      = []string{"actor", "action", "target", "order", "since", "until", "cursor", "limit"}
@@ -32,7 +32,7 @@ func params(r *http.Request, allowed []string) (url.Values, error) {
 		if !slices.Contains(allowed, k) {
 			return nil, invalid(k, "unknown query parameter (want one of %s)", strings.Join(allowed, ", "))
 		}
-		if k != "state" && len(vs) > 1 {
+		if k != "state" && k != "error_class" && len(vs) > 1 {
 			return nil, invalid(k, "given %d times; give it once", len(vs))
 		}
 	}
@@ -69,6 +69,19 @@ func deliveryFilter(r *http.Request, now time.Time, states bool) (store.Delivery
 	if f.States, err = parseStates(v); err != nil {
 		return f, err
 	}
+	for _, s := range v["error_class"] {
+		for c := range strings.SplitSeq(s, ",") {
+			if c = strings.TrimSpace(c); c == "" {
+				continue
+			}
+			if err := checkErrorClass(c); err != nil {
+				return f, err
+			}
+			if !slices.Contains(f.ErrorClasses, c) {
+				f.ErrorClasses = append(f.ErrorClasses, c)
+			}
+		}
+	}
 	f.Since, f.Until, f.Limit, err = common(v, now)
 	return f, err
 }
@@ -92,6 +105,18 @@ func parseStates(v url.Values) ([]webhook.State, error) {
 		}
 	}
 	return out, nil
+}
+
+// errorClasses are the classes an attempt can record.
+var errorClasses = []string{webhook.ClassHTTP5xx, webhook.ClassHTTP4xx, webhook.ClassHTTP429, webhook.ClassHTTP3xx,
+	webhook.ClassTimeout, webhook.ClassConnection, webhook.ClassTransform, webhook.ClassSSRFBlocked, webhook.ClassInternal,
+	webhook.ClassBreakerOpen}
+
+func checkErrorClass(c string) error {
+	if !slices.Contains(errorClasses, c) {
+		return invalid("error_class", "unknown error class %q (want one of %s)", c, strings.Join(errorClasses, ", "))
+	}
+	return nil
 }
 
 // common parses since, until and limit.

@@ -59,6 +59,11 @@ type Config struct {
 	Wake func()
 	// Alerts, if set, serves GET /api/v1/alerts and /api/v1/slos.
 	Alerts AlertSource
+	// Reconciler, if set, serves /api/v1/reconcile/runs.
+	Reconciler Reconciler
+	// Series, if set, serves GET /api/v1/status/series; default: Alerts,
+	// when it implements SeriesSource.
+	Series SeriesSource
 	// Routes, if set, serves GET /api/v1/routes and route previews.
 	Routes RouteTable
 	// Destinations names the configured destinations, so idle ones are
@@ -66,6 +71,9 @@ type Config struct {
 	Destinations []string
 	// Drift, if set, serves GET /api/v1/drift and its freeze command.
 	Drift DriftTracker
+	// DestinationControls serves pause, resume and enable and adds each
+	// destination's status and breaker to the destination list.
+	DestinationControls DestinationControls
 }
 
 // New returns the admin API handler. It serves paths under /api/, so mount
@@ -84,12 +92,17 @@ type endpoint struct {
 
 func newHandler(cfg Config) (http.Handler, *server) {
 	s := &server{store: replayWaker{cfg.Store, cfg.Wake}, log: cfg.Logger, now: cfg.Now,
-		alerts: cfg.Alerts, routes: cfg.Routes, drift: cfg.Drift, destinations: cfg.Destinations, tokens: cfg.TokenStore, audit: cfg.AuditLog, pii: parsePIIPaths(cfg.PIIPaths)}
+		alerts: cfg.Alerts, routes: cfg.Routes, drift: cfg.Drift, destinations: cfg.Destinations, ctl: cfg.DestinationControls, tokens: cfg.TokenStore, audit: cfg.AuditLog, pii: parsePIIPaths(cfg.PIIPaths),
+		recon: cfg.Reconciler}
 	if s.tokens == nil {
 		s.tokens, _ = cfg.Store.(store.Tokens)
 	}
 	if s.audit == nil {
 		s.audit, _ = cfg.Store.(store.Audit)
+	}
+	s.series = cfg.Series
+	if s.series == nil {
+		s.series, _ = cfg.Alerts.(SeriesSource)
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -124,9 +137,14 @@ func newHandler(cfg Config) (http.Handler, *server) {
 	handle("GET /api/v1/quarantine", roleViewer, s.quarantineList)
 
 	handle("GET /api/v1/destinations", roleViewer, s.destinationList)
+	handle("GET /api/v1/destinations/{name}", roleViewer, s.destinationGet)
+	handle("POST /api/v1/destinations/{name}/pause", roleOperator, s.destinationAction([]string{store.StatusActive}, store.StatusPaused))
+	handle("POST /api/v1/destinations/{name}/resume", roleOperator, s.destinationAction([]string{store.StatusPaused}, store.StatusActive))
+	handle("POST /api/v1/destinations/{name}/enable", roleOperator, s.destinationAction([]string{store.StatusDisabled}, store.StatusActive))
 
 	handle("GET /api/v1/alerts", roleViewer, s.alertList)
 	handle("GET /api/v1/slos", roleViewer, s.sloList)
+	handle("GET /api/v1/status/series", roleViewer, s.statusSeries)
 
 	handle("GET /api/v1/routes", roleViewer, s.routeList)
 	handle("POST /api/v1/routes/{name}/preview", roleViewer, s.routePreview)
@@ -141,6 +159,10 @@ func newHandler(cfg Config) (http.Handler, *server) {
 
 	handle("GET /api/v1/audit", roleAdmin, s.auditList)
 	handle("GET /api/v1/audit/verify", roleAdmin, s.auditVerify)
+
+	handle("GET /api/v1/reconcile/runs", roleViewer, s.reconcileRunList)
+	handle("GET /api/v1/reconcile/runs/{id}", roleViewer, s.reconcileRunGet)
+	handle("POST /api/v1/reconcile/runs", roleOperator, s.reconcileStart)
 
 	// Anything else under /api/ is authenticated first, so an anonymous
 	// caller learns nothing about which paths exist.
@@ -170,14 +192,18 @@ type server struct {
 	now   func() time.Time
 	// alerts is optional (nil: the alert endpoints answer 404).
 	alerts       AlertSource
+	series       SeriesSource // nil: the series endpoint answers 404
 	routes       RouteTable   // nil: the route endpoints answer 404
 	drift        DriftTracker // nil: the drift endpoints answer 404
 	destinations []string
+	ctl          DestinationControls
 	tokens       store.Tokens // nil: the token endpoints answer 404
 	audit        store.Audit  // nil: nothing is recorded
 	pii          piiPaths
 	// endpoints lists every route registered, for the OpenAPI sync test.
 	endpoints []endpoint
+	// recon is optional (nil: the reconcile endpoints answer 404).
+	recon Reconciler
 }
 
 // handlerFunc is an endpoint: it writes a success answer or returns an

@@ -200,8 +200,24 @@ func (c *Client) Shadow(ctx context.Context, name string) (ShadowReport, error) 
 	return out, c.do(ctx, http.MethodGet, "/api/v1/routes/"+url.PathEscape(name)+"/shadow", nil, nil, &out)
 }
 
-// Preview runs a route's stages on a stored or pasted event.
-func (c *Client) Preview(ctx context.Context, name string, req PreviewRequest) (route.Stages, error) {
-	var out route.Stages
+// PreviewResult is a preview's stages (route.Stages) as the client reads
+// them: values stay raw JSON, so large order ids keep every digit.
+type PreviewResult struct {
+	Route       string            `json:"route"`
+	Envelope    json.RawMessage   `json:"envelope"`
+	Matched     bool              `json:"matched"`
+	Priority    string            `json:"priority"`
+	OrderingKey string            `json:"ordering_key,omitempty"`
+	Version     string            `json:"version"`
+	Canary      bool              `json:"canary"`
+	Output      json.RawMessage   `json:"output,omitempty"`
+	Shadow      json.RawMessage   `json:"shadow,omitempty"`
+	ShadowDiff  json.RawMessage   `json:"shadow_diff,omitempty"`
+	Errors      map[string]string `json:"errors,omitempty"`
+}
+
+// PreviewRoute runs a route's stages on a stored or pasted event.
+func (c *Client) PreviewRoute(ctx context.Context, name string, req PreviewRequest) (PreviewResult, error) {
+	var out PreviewResult
 	return out, c.do(ctx, http.MethodPost, "/api/v1/routes/"+url.PathEscape(name)+"/preview", nil, req, &out)
 }

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -45,28 +46,28 @@ func TestRoutePreview(t *testing.T) {
 	}
 
 	// A pasted body: any role.
-	st, err := f.client(viewerToken).Preview(ctx, "big-orders", api.PreviewRequest{Body: []byte(`{"id":1,"total":5}`), Topic: "orders/create"})
+	st, err := f.client(viewerToken).PreviewRoute(ctx, "big-orders", api.PreviewRequest{Body: []byte(`{"id":1,"total":5}`), Topic: "orders/create"})
 	if err != nil || st.Matched || st.Route != "big-orders" {
 		t.Fatalf("pasted small order = %+v, %v", st, err)
 	}
-	st, err = f.client(viewerToken).Preview(ctx, "big-orders", api.PreviewRequest{Body: []byte(`{"id":2,"total":500,"customer":{"email":"me@x"}}`)})
+	st, err = f.client(viewerToken).PreviewRoute(ctx, "big-orders", api.PreviewRequest{Body: []byte(`{"id":2,"total":500,"customer":{"email":"me@x"}}`)})
 	if err != nil || !st.Matched || st.Version != "v1" {
 		t.Fatalf("pasted big order = %+v, %v", st, err)
 	}
-	if out, _ := st.Output.(map[string]any); out["order"] != float64(2) || out["email"] != "me@x" {
-		t.Errorf("output = %#v", st.Output)
+	if out := decodeOutput(t, st.Output); out["order"] != float64(2) || out["email"] != "me@x" {
+		t.Errorf("output = %s", st.Output)
 	}
 
 	// A stored event shows its body unmasked: admin only, and audited.
-	if _, err := f.client(operatorToken).Preview(ctx, "big-orders", api.PreviewRequest{EventID: evID}); !errors.Is(err, webhook.ErrForbidden) {
+	if _, err := f.client(operatorToken).PreviewRoute(ctx, "big-orders", api.PreviewRequest{EventID: evID}); !errors.Is(err, webhook.ErrForbidden) {
 		t.Fatalf("operator previewing a stored event: %v, want 403", err)
 	}
-	st, err = f.client(adminToken).Preview(ctx, "big-orders", api.PreviewRequest{EventID: evID})
+	st, err = f.client(adminToken).PreviewRoute(ctx, "big-orders", api.PreviewRequest{EventID: evID})
 	if err != nil || !st.Matched {
 		t.Fatalf("admin preview of stored event = %+v, %v", st, err)
 	}
-	if out, _ := st.Output.(map[string]any); out["email"] != "bo@example.com" {
-		t.Errorf("output = %#v", st.Output)
+	if out := decodeOutput(t, st.Output); out["email"] != "bo@example.com" {
+		t.Errorf("output = %s", st.Output)
 	}
 	es := f.auditEntries(t)
 	if len(es) != 1 || es[0].Action != "POST /api/v1/routes/{name}/preview" || es[0].Target != evID ||
@@ -98,9 +99,9 @@ func TestDestinations(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []api.DestinationStatus{
-		{Name: "crm", Dead: 2},
-		{Name: "idle"},
-		{Name: "oms", Due: 2, OldestDue: t0.Add(-time.Hour + time.Second), OldestDueAgeSeconds: 3599},
+		{Name: "crm", Dead: 2, Status: "active", Breaker: "closed"},
+		{Name: "idle", Status: "active", Breaker: "closed"},
+		{Name: "oms", Due: 2, OldestDue: t0.Add(-time.Hour + time.Second), OldestDueAgeSeconds: 3599, Status: "active", Breaker: "closed"},
 	}
 	if fmt.Sprint(l.Destinations) != fmt.Sprint(want) {
 		t.Fatalf("destinations:\n got %+v\nwant %+v", l.Destinations, want)
@@ -169,4 +170,13 @@ func TestRouteShadow(t *testing.T) {
 			t.Errorf("GET %s = %d %s, want %d", tc.path, status, body, tc.status)
 		}
 	}
+}
+
+func decodeOutput(t *testing.T, raw json.RawMessage) map[string]any {
+	t.Helper()
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("output %s: %v", raw, err)
+	}
+	return out
 }

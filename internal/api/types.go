@@ -57,7 +57,11 @@ type Event struct {
 	// BodyMasked is set when PII paths were masked in Body for the
 	// caller's role, or the body was withheld (Body absent) because it is
 	// not JSON and so cannot be masked by path.
-	BodyMasked bool       `json:"body_masked,omitempty"`
+	BodyMasked bool `json:"body_masked,omitempty"`
+	// TraceID is the hex id of the event's OpenTelemetry trace (event
+	// detail only): derived from the event id, so it is known whether or
+	// not tracing is on, and names spans only when it is.
+	TraceID    string     `json:"trace_id,omitempty"`
 	Deliveries []Delivery `json:"deliveries,omitempty"`
 }
 
@@ -132,13 +136,21 @@ type DeliveryList struct {
 }
 
 // ReplayRequest is the body of POST /api/v1/dlq/replay: either IDs, or All
-// with optional Destination and Route filters. DryRun only counts.
+// with optional filters (Destination, Route, ErrorClasses, Since, Until).
+// States says which terminal states are replayed: dead (the default),
+// cancelled, succeeded. DryRun only counts.
 type ReplayRequest struct {
-	IDs         []string `json:"ids,omitempty"`
-	All         bool     `json:"all,omitempty"`
-	Destination string   `json:"destination,omitempty"`
-	Route       string   `json:"route,omitempty"`
-	DryRun      bool     `json:"dry_run,omitempty"`
+	IDs          []string `json:"ids,omitempty"`
+	All          bool     `json:"all,omitempty"`
+	Destination  string   `json:"destination,omitempty"`
+	Route        string   `json:"route,omitempty"`
+	ErrorClasses []string `json:"error_classes,omitempty"` // class of the last attempt: 5xx, 4xx, 429, timeout, …
+	// Since and Until bound the deliveries' creation time: an RFC 3339
+	// time, or a duration meaning that long ago ("24h").
+	Since  string   `json:"since,omitempty"`
+	Until  string   `json:"until,omitempty"`
+	States []string `json:"states,omitempty"`
+	DryRun bool     `json:"dry_run,omitempty"`
 }
 
 // MaxReplayIDs bounds ReplayRequest.IDs; send more in several requests.
@@ -190,10 +202,12 @@ type DeliveryQuery struct {
 	Destination string
 	Route       string
 	EventID     string
-	Since       time.Time // created at or after
-	Until       time.Time // created before
-	Cursor      string
-	Limit       int // 1–1000; default 50
+	// ErrorClasses matches the class of the last failed attempt.
+	ErrorClasses []string
+	Since        time.Time // created at or after
+	Until        time.Time // created before
+	Cursor       string
+	Limit        int // 1–1000; default 50
 }
 
 func (q DeliveryQuery) values() url.Values {
@@ -204,6 +218,9 @@ func (q DeliveryQuery) values() url.Values {
 	set(v, "destination", q.Destination)
 	set(v, "route", q.Route)
 	set(v, "event_id", q.EventID)
+	if len(q.ErrorClasses) > 0 {
+		v.Set("error_class", strings.Join(q.ErrorClasses, ","))
+	}
 	setCommon(v, q.Since, q.Until, q.Cursor, q.Limit)
 	return v
 }
@@ -403,4 +420,9 @@ type Quarantined struct {
 type QuarantineList struct {
 	Items      []Quarantined `json:"items"`
 	NextCursor string        `json:"next_cursor,omitempty"`
+}
+
+// DestinationActionRequest is the optional body of pause, resume and enable.
+type DestinationActionRequest struct {
+	Reason string `json:"reason,omitempty"`
 }

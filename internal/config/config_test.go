@@ -55,7 +55,7 @@ func TestParseDefaults(t *testing.T) {
 			MaxJSONDepth:      64,
 			MaxInFlight:       1024,
 		},
-		Storage: Storage{Driver: "sqlite", Path: "./data/hookyard.db"},
+		Storage: Storage{Driver: "sqlite", Path: "./data/hookyard.db", Retention: Retention{MaxAge: Duration(30 * 24 * time.Hour), Interval: Duration(10 * time.Minute), BatchSize: 500}},
 		Sources: []Source{{
 			Name: "shop", Provider: "shopify", Secrets: []string{"s1"},
 			// An absent tolerance stays zero: the provider's default.
@@ -63,7 +63,7 @@ func TestParseDefaults(t *testing.T) {
 		Destinations: []Destination{{
 			Name: "local", Type: "file", Path: "./out.jsonl",
 			Timeout:     Duration(15 * time.Second),
-			Concurrency: 16,
+			Concurrency: 16, DisableAfter: Duration(5 * 24 * time.Hour),
 			Retry: Retry{
 				MaxAttempts:     50,
 				InitialInterval: Duration(5 * time.Second),
@@ -163,7 +163,7 @@ func fullWant() *Config {
 			MaxJSONDepth:      64,
 			MaxInFlight:       1024,
 		},
-		Storage: Storage{Driver: "postgres", DSN: "postgres://u:p@db/hookyard"},
+		Storage: Storage{Driver: "postgres", DSN: "postgres://u:p@db/hookyard", Retention: Retention{MaxAge: Duration(30 * 24 * time.Hour), Interval: Duration(10 * time.Minute), BatchSize: 500}},
 		Admin: Admin{Tokens: []Token{
 			{Name: "ops", Token: "admin-token-0123456789", Role: "operator"},
 			{Name: "ro", Token: "viewer-token-0123456789", Role: "viewer"},
@@ -182,13 +182,13 @@ func fullWant() *Config {
 		Destinations: []Destination{
 			{
 				Name: "api", Type: "http", URL: "https://api.example.com/hooks?key=k3y",
-				Timeout: Duration(3 * time.Second), Concurrency: 4,
+				Timeout: Duration(3 * time.Second), Concurrency: 4, DisableAfter: Duration(5 * 24 * time.Hour),
 				Headers: map[string]string{"Authorization": "Bearer k3y", "X-Source": "hookyard"},
 				Retry:   Retry{MaxAttempts: 10, InitialInterval: Duration(time.Second), MaxInterval: Duration(72 * time.Hour)},
 			},
 			{
 				Name: "local", Type: "file", Path: "./data/out.jsonl",
-				Timeout: Duration(15 * time.Second), Concurrency: 16,
+				Timeout: Duration(15 * time.Second), Concurrency: 16, DisableAfter: Duration(5 * 24 * time.Hour),
 				Retry: Retry{MaxAttempts: 50, InitialInterval: Duration(5 * time.Second), MaxInterval: Duration(6 * time.Hour)},
 			},
 		},
@@ -324,7 +324,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown nested key",
 			yaml: doc("sources:", "  - name: shop", "    provder: shopify", "    secrets: [x]"),
-			want: []string{"config line 3: sources[0].provder: unknown key (want one of name, provider, secrets, tolerance, hmac, notification_url, basic_auth, token, paypal, allow_ips, trusted_proxies, rate_limit, rate_burst, schemas)"},
+			want: []string{"config line 3: sources[0].provder: unknown key (want one of name, provider, secrets, tolerance, hmac, notification_url, basic_auth, token, paypal, allow_ips, trusted_proxies, rate_limit, rate_burst, schemas, reconcile)"},
 		},
 		{
 			name: "duplicate key",
@@ -570,6 +570,26 @@ func TestParseErrors(t *testing.T) {
 			name: "sqlite takes no dsn",
 			yaml: doc("storage:", "  dsn: postgres://x"),
 			want: []string{"config line 2: storage.dsn: is only used by driver postgres"},
+		},
+		{
+			name: "retention negative age",
+			yaml: doc("storage:", "  retention:", "    max_age: -1h"),
+			want: []string{"config line 3: storage.retention.max_age: must not be negative (0 keeps everything), got -1h0m0s"},
+		},
+		{
+			name: "retention batch too large",
+			yaml: doc("storage:", "  retention: {batch_size: 10001}"),
+			want: []string{"config line 2: storage.retention.batch_size: must be between 1 and 10000, got 10001"},
+		},
+		{
+			name: "retention interval zero",
+			yaml: doc("storage:", "  retention:", "    interval: 0s"),
+			want: []string{"config line 3: storage.retention.interval: must be greater than zero, got 0s"},
+		},
+		{
+			name: "retention unknown key",
+			yaml: doc("storage:", "  retention:", "    max_days: 3"),
+			want: []string{"config line 3: storage.retention.max_days: unknown key"},
 		},
 		{
 			name: "max body zero",

@@ -175,7 +175,22 @@ func (d *decoder) decode(n *yaml.Node, path string, line int, v reflect.Value) {
 		case "false":
 			v.SetBool(false)
 		default:
-			d.errorf(line, path, "want true or false")
+			d.errorf(line, path, "want true or false, got %q", s)
+		}
+
+	case reflect.Float64:
+		s, ok := d.scalar(n, path, line)
+		if !ok {
+			return
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		switch {
+		case err != nil && d.env[path]:
+			d.errorf(line, path, "want a number; the environment value is not one")
+		case err != nil:
+			d.errorf(line, path, "want a number, got %q", s)
+		default:
+			v.SetFloat(f)
 		}
 
 	default:

@@ -22,9 +22,14 @@ const (
 
 	defaultDestinationTimeout = Duration(15 * time.Second)
 	defaultConcurrency        = 16
+	defaultDisableAfter       = Duration(5 * 24 * time.Hour)
 	defaultMaxAttempts        = 50
 	defaultInitialInterval    = Duration(5 * time.Second)
 	defaultMaxInterval        = Duration(6 * time.Hour)
+
+	defaultRetentionMaxAge    = Duration(30 * 24 * time.Hour)
+	defaultRetentionInterval  = Duration(10 * time.Minute)
+	defaultRetentionBatchSize = 500
 
 	defaultHMACAlgorithm = "sha256"
 	defaultHMACEncoding  = "hex"
@@ -65,7 +70,18 @@ func (s *Server) setDefaults() {
 
 // setDefaults sets only the driver: the path default belongs to sqlite and
 // is filled once the driver is known (setDerivedDefaults).
-func (s *Storage) setDefaults() { setZero(&s.Driver, defaultDriver) }
+func (s *Storage) setDefaults() {
+	setZero(&s.Driver, defaultDriver)
+	s.Retention.setDefaults()
+}
+
+// setDefaults runs before the mapping is decoded, so an explicit
+// max_age: 0 stays zero and turns retention off.
+func (r *Retention) setDefaults() {
+	setZero(&r.MaxAge, defaultRetentionMaxAge)
+	setZero(&r.Interval, defaultRetentionInterval)
+	setZero(&r.BatchSize, defaultRetentionBatchSize)
+}
 
 // Source has no defaults here: an absent tolerance stays zero, and each
 // verify provider applies its own window (recharge 48h, most others 5m).
@@ -79,7 +95,16 @@ func (h *HMAC) setDefaults() {
 func (d *Destination) setDefaults() {
 	setZero(&d.Timeout, defaultDestinationTimeout)
 	setZero(&d.Concurrency, defaultConcurrency)
+	d.DisableAfter = defaultDisableAfter // before decoding: an explicit 0s stays 0 (never)
 	d.Retry.setDefaults()
+}
+
+func (b *Breaker) setDefaults() {
+	setZero(&b.Window, Duration(time.Minute))
+	setZero(&b.MinRequests, 20)
+	setZero(&b.OpenFor, Duration(30*time.Second))
+	setZero(&b.Probes, 1)
+	setZero(&b.OnOpen, "hold")
 }
 
 func (r *Retry) setDefaults() {
@@ -94,3 +119,10 @@ func setZero[T comparable](p *T, def T) {
 		*p = def
 	}
 }
+
+// Reconciliation defaults (sources[].reconcile).
+const (
+	DefaultReconcileEvery    = 15 * time.Minute
+	DefaultReconcileLookback = 6 * time.Hour
+	DefaultReconcileSettle   = 5 * time.Minute
+)

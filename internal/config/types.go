@@ -66,6 +66,18 @@ type Storage struct {
 	Driver string `yaml:"driver"` // sqlite (default)
 	Path   string `yaml:"path"`   // sqlite file; default ./data/hookyard.db
 	DSN    string `yaml:"dsn"`    // postgres (later)
+	// Retention deletes old finished work (storage.retention).
+	Retention Retention `yaml:"retention"`
+}
+
+// Retention configures the deletion of old finished events, with their
+// deliveries and attempts, and of old quarantined requests. It runs on the
+// cluster leader, in batches.
+type Retention struct {
+	MaxAge     Duration `yaml:"max_age"`      // default 30d; 0 keeps everything
+	DeadMaxAge Duration `yaml:"dead_max_age"` // default 0: events with a dead letter are kept
+	Interval   Duration `yaml:"interval"`     // between runs; default 10m
+	BatchSize  int      `yaml:"batch_size"`   // events per transaction; default 500
 }
 
 // Admin configures the admin API.
@@ -121,6 +133,9 @@ type Source struct {
 	// Schemas maps a topic, or "*" for every other topic, to a JSON Schema
 	// file (relative paths are relative to the config file).
 	Schemas map[string]string `yaml:"schemas,omitempty"`
+	// Reconcile compares the source's events with its provider's API on a
+	// schedule and backfills the gaps (reconcile.go).
+	Reconcile *Reconcile `yaml:"reconcile,omitempty"`
 }
 
 // BasicAuth is an HTTP Basic username and password.
@@ -179,6 +194,19 @@ type Destination struct {
 	// Concurrency is the number of in-flight deliveries to this destination
 	// (its own worker budget); default 16.
 	Concurrency int `yaml:"concurrency"`
+	// MaxInFlight caps in-flight deliveries across every node sharing the
+	// database (concurrency is per node); 0 is no cluster-wide cap.
+	MaxInFlight int `yaml:"max_in_flight,omitempty"`
+	// RateLimit caps sends across every node, e.g. "50/s" or "600/m";
+	// empty is unlimited. Burst is how many may go at once after a quiet
+	// spell; default the per-second rate rounded up.
+	RateLimit string `yaml:"rate_limit,omitempty"`
+	Burst     int    `yaml:"burst,omitempty"`
+	// Breaker is the circuit breaker; absent means none.
+	Breaker *Breaker `yaml:"breaker,omitempty"`
+	// DisableAfter disables the destination after this long with every
+	// attempt failing (default 5d; "0s" never). A 410 Gone disables at once.
+	DisableAfter Duration `yaml:"disable_after,omitempty"`
 
 	// The keys below belong to one or a few types each; the README's configuration reference has
 	// a section per type, and validation rejects a key the type ignores.
@@ -205,6 +233,22 @@ type Destination struct {
 	// IdempotencyTTL is how long redis remembers a delivered idempotency
 	// key, so a redelivery within it adds nothing; default 7d.
 	IdempotencyTTL Duration `yaml:"idempotency_ttl,omitempty"`
+}
+
+// Breaker configures a destination's circuit breaker: it opens after
+// consecutive_failures failures in a row, or when failure_ratio of the
+// attempts in window failed (once min_requests were made), holds due
+// deliveries for open_for without using attempts, then lets probes through.
+type Breaker struct {
+	ConsecutiveFailures int      `yaml:"consecutive_failures"`
+	FailureRatio        float64  `yaml:"failure_ratio"`
+	Window              Duration `yaml:"window"`
+	MinRequests         int      `yaml:"min_requests"`
+	OpenFor             Duration `yaml:"open_for"`
+	Probes              int      `yaml:"probes"`
+	// OnOpen is what happens to due deliveries while open: hold (wait,
+	// using no attempts) or dead_letter.
+	OnOpen string `yaml:"on_open"`
 }
 
 // Auth is how an http destination authenticates hookyard's requests.

@@ -139,6 +139,17 @@ func (v *validator) storage() {
 	default:
 		v.errorf("storage.driver", "unknown driver %s (want one of %s)", v.show("storage.driver", s.Driver), strings.Join(drivers, ", "))
 	}
+	r := s.Retention
+	if r.MaxAge < 0 {
+		v.errorf("storage.retention.max_age", "must not be negative (0 keeps everything), got %s", r.MaxAge)
+	}
+	if r.DeadMaxAge < 0 {
+		v.errorf("storage.retention.dead_max_age", "must not be negative (0 keeps dead letters), got %s", r.DeadMaxAge)
+	}
+	v.positive("storage.retention.interval", r.Interval)
+	if r.BatchSize < 1 || r.BatchSize > 10000 {
+		v.errorf("storage.retention.batch_size", "must be between 1 and 10000, got %d", r.BatchSize)
+	}
 }
 
 func (v *validator) admin() {
@@ -279,6 +290,7 @@ func (v *validator) sources() {
 			v.paypal(p+".paypal", s.PayPal)
 		}
 		v.frontDoorSource(p, s)
+		v.reconcile(p, s)
 	}
 }
 
@@ -472,6 +484,7 @@ func (v *validator) destinations() {
 		if d.Concurrency < 1 {
 			v.errorf(p+".concurrency", "must be at least 1, got %d", d.Concurrency)
 		}
+		v.deliveryControls(p, d)
 		r := d.Retry
 		if r.MaxAttempts < 1 {
 			v.errorf(p+".retry.max_attempts", "must be at least 1, got %d", r.MaxAttempts)

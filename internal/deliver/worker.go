@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"github.com/hookyard/hookyard/internal/dest"
 	"github.com/hookyard/hookyard/internal/outcome"
 	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/tracing"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
@@ -50,6 +52,22 @@ type Destination struct {
 	// deliveries may use, so a backlog of normal work cannot delay them;
 	// default a quarter (none when Concurrency is 1).
 	HighReserve int
+	// Breaker is the circuit breaker; the zero value has none.
+	Breaker BreakerConfig
+	// DeadLetterOnOpen dead-letters due deliveries while the breaker is
+	// open (class breaker_open, replayable) instead of holding them.
+	DeadLetterOnOpen bool
+	// Rate limits sends to this many per second across every node sharing
+	// the store (a token bucket in the database); 0 is unlimited. Burst is
+	// the bucket's size; default the rate rounded up (at least 1).
+	Rate  float64
+	Burst int
+	// DisableAfter disables the destination once every attempt has failed
+	// for this long; 0 never does.
+	DisableAfter time.Duration
+	// MaxInFlight caps live leases across every node sharing the store
+	// (Concurrency is per node); 0 is no cluster-wide cap.
+	MaxInFlight int
 }
 
 // Transformer shapes a delivery's payload just before it is sent: nil
@@ -75,6 +93,15 @@ type Config struct {
 	IdlePoll     time.Duration  // longest sleep with no known due work; default 1s
 	Observer     Observer
 	Transformer  Transformer // optional
+	// Controls is the shared destination state (pause, disable, breaker,
+	// rate-limit buckets); nil enforces none of them.
+	Controls store.Destinations
+	// Events, if set, hears breaker and disable events (the alert engine).
+	Events          func(kind, destination, detail string)
+	ControlObserver ControlObserver // optional
+	// Tracer starts a span per attempt (a child of the event's ingest
+	// span) and per transform; nil is off.
+	Tracer *tracing.Tracer
 	// Grace bounds how long Run waits for in-flight sends after its context
 	// ends; sends still running then are cancelled and their deliveries
 	// released without using an attempt. Default 10s.
@@ -89,10 +116,12 @@ type Engine struct {
 }
 
 type dispatcher struct {
-	e     *Engine
-	d     Destination
-	wake  chan struct{}
-	lease time.Duration
+	e       *Engine
+	d       Destination
+	wake    chan struct{}
+	lease   time.Duration
+	breaker *Breaker // nil when the destination has none
+	ctl     controls
 }
 
 // New returns an Engine; call Run to start it.
@@ -127,8 +156,15 @@ func New(cfg Config) *Engine {
 			d.HighReserve = d.Concurrency / 4
 		}
 		d.HighReserve = min(d.HighReserve, d.Concurrency-1)
-		e.dests[d.Name] = &dispatcher{e: e, d: d, wake: make(chan struct{}, 1),
-			lease: d.Timeout + 30*time.Second}
+		if d.Rate > 0 && d.Burst <= 0 {
+			d.Burst = max(1, int(math.Ceil(d.Rate)))
+		}
+		p := &dispatcher{e: e, d: d, wake: make(chan struct{}, 1), lease: d.Timeout + 30*time.Second}
+		p.ctl.state = store.DestinationState{Destination: d.Name, Status: store.StatusActive}
+		if d.Breaker.Enabled() {
+			p.breaker = NewBreaker(d.Breaker)
+		}
+		e.dests[d.Name] = p
 	}
 	return e
 }
@@ -159,6 +195,18 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer cancelHard()
 	var wg sync.WaitGroup
 	var inflight sync.WaitGroup
+	if e.cfg.Controls != nil {
+		// The shared state is read before the first claim, so a paused or
+		// disabled destination sends nothing after a restart.
+		if err := e.Refresh(ctx); err != nil {
+			e.log.Error("destination state unavailable", "error", err.Error())
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.refreshLoop(ctx)
+		}()
+	}
 	for _, p := range e.dests {
 		wg.Add(1)
 		go func() {
@@ -177,6 +225,23 @@ func (e *Engine) Run(ctx context.Context) error {
 		<-done
 	}
 	return nil
+}
+
+// refreshLoop applies state changes made by other nodes (or the admin API
+// on any node) within an idle poll.
+func (e *Engine) refreshLoop(ctx context.Context) {
+	t := time.NewTicker(e.cfg.IdlePoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := e.Refresh(ctx); err != nil && ctx.Err() == nil {
+				e.log.Warn("destination state unavailable", "error", err.Error())
+			}
+		}
+	}
 }
 
 func (p *dispatcher) loop(ctx, hard context.Context, inflight *sync.WaitGroup) {
@@ -211,12 +276,23 @@ func (p *dispatcher) loop(ctx, hard context.Context, inflight *sync.WaitGroup) {
 				continue
 			}
 		}
+		// Paused, disabled or breaker open: due work waits, using no
+		// attempts. Half-open: one probe at a time.
+		now := p.e.cfg.Now()
+		ok, probe, wait := p.hold(now)
+		if !ok {
+			if p.d.DeadLetterOnOpen && !p.status().Held() && p.deadLetterOpen(ctx, free) {
+				continue
+			}
+			sleep(ctx, wait, p.wake)
+			continue
+		}
 		// Tiers: normal and low work may use all but the reserved slots;
 		// when those are taken, only high work is claimed. Every eighth
 		// round starts with one low delivery, so low never starves.
-		now := p.e.cfg.Now()
 		lowerFree := p.d.Concurrency - p.d.HighReserve - int(lowerInFlight.Load())
-		params := store.ClaimParams{Destination: p.d.Name, Owner: p.e.cfg.Owner, Limit: free, Lease: p.lease, Now: now}
+		params := store.ClaimParams{Destination: p.d.Name, Owner: p.e.cfg.Owner, Limit: free, Lease: p.lease, Now: now,
+			MaxInFlight: p.d.MaxInFlight}
 		if lowerFree <= 0 {
 			params.Tiers = store.TierHigh
 		} else {
@@ -225,6 +301,25 @@ func (p *dispatcher) loop(ctx, hard context.Context, inflight *sync.WaitGroup) {
 				params.Tiers, params.Limit = store.TierLow, 1
 			}
 		}
+		if probe {
+			params.Limit = 1
+		}
+		tokens, wait, err := p.takeTokens(ctx, params.Limit, now)
+		if err != nil || tokens == 0 {
+			if probe {
+				p.breaker.Unprobe()
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				p.e.log.Error("rate limit unavailable", "destination", p.d.Name, "error", err.Error())
+				wait = errBackoff
+			}
+			sleep(ctx, wait, nil)
+			continue
+		}
+		params.Limit = tokens
 		// The claim must not be abandoned half way by shutdown: a claim that
 		// commits after its caller gave up would leave leased work nobody
 		// runs until the lease expires. So it runs to completion, and work
@@ -232,6 +327,10 @@ func (p *dispatcher) loop(ctx, hard context.Context, inflight *sync.WaitGroup) {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		cs, err := p.e.cfg.Store.DeliveryClaim(cctx, params)
 		cancel()
+		p.returnTokens(tokens - len(cs))
+		if probe && len(cs) == 0 {
+			p.breaker.Unprobe()
+		}
 		if err == nil && ctx.Err() != nil {
 			p.releaseAll(cs)
 			return
@@ -285,7 +384,7 @@ func (p *dispatcher) loop(ctx, hard context.Context, inflight *sync.WaitGroup) {
 		// Nothing due: sleep until the next known due time, a wake-up from
 		// ingest, a freed slot, or the idle poll (which also notices work
 		// another node queued).
-		wait := p.e.cfg.IdlePoll
+		wait = p.e.cfg.IdlePoll
 		if due, ok, err := p.e.cfg.Store.DeliveryNextDue(ctx, p.d.Name); err == nil && ok {
 			wait = min(max(due.Sub(p.e.cfg.Now()), time.Millisecond), wait)
 		}
@@ -320,8 +419,11 @@ func (p *dispatcher) process(hard context.Context, c *webhook.Claimed) {
 	d, ev := &c.Delivery, &c.Event
 	number := d.Attempts + 1
 	start := p.e.cfg.Now()
-	resp := p.send(hard, &dest.Message{Event: ev, Delivery: d, Attempt: number})
+	sctx, span := p.e.cfg.Tracer.Attempt(hard, ev, d, number)
+	resp := p.send(sctx, &dest.Message{Event: ev, Delivery: d, Attempt: number})
 	end := p.e.cfg.Now()
+	spanState, spanClass := webhook.StateInFlight, "shutdown"
+	defer func() { tracing.EndAttempt(span, spanState, resp.StatusCode, spanClass) }()
 	// Writes below must land even while shutting down.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(hard), 30*time.Second)
 	defer cancel()
@@ -359,12 +461,17 @@ func (p *dispatcher) process(hard context.Context, c *webhook.Claimed) {
 			err = p.e.cfg.Store.DeliveryRetry(wctx, d.ID, d.LeaseToken, a, end.Add(wait))
 		}
 	}
+	p.observe(wctx, out, end)
 	switch {
+	case err == nil:
+		spanState, spanClass = state, a.ErrorClass
 	case errors.Is(err, webhook.ErrLeaseLost):
 		// Another worker owns it now (our lease expired); its outcome wins.
 		p.e.log.Warn("outcome fenced off: lease lost", "destination", p.d.Name, "event_id", ev.ID, "attempt", number)
+		spanClass = "lease_lost"
 		return
 	case err != nil:
+		spanClass = "not_recorded"
 		// Not recorded: the lease will expire and the delivery is retried
 		// (at-least-once; the idempotency key absorbs the repeat).
 		p.e.log.Error("outcome not recorded", "destination", p.d.Name, "event_id", ev.ID, "attempt", number, "error", err.Error())
@@ -389,10 +496,17 @@ func (p *dispatcher) send(ctx context.Context, m *dest.Message) (resp dest.Respo
 		}
 	}()
 	if t := p.e.cfg.Transformer; t != nil {
-		payload, err := t.Payload(ctx, m.Delivery, m.Event)
+		tctx, span := p.e.cfg.Tracer.Transform(ctx, m.Delivery)
+		payload, err := t.Payload(tctx, m.Delivery, m.Event)
 		if err != nil {
+			if !errors.Is(err, outcome.ErrNothingToSend) {
+				tracing.Fail(span, Classify(0, nil, err, p.e.cfg.Now()).Class)
+			}
+			span.End()
 			return dest.Response{Err: err}
 		}
+		span.SetAttributes(tracing.AttrPayloadSize.Int(len(payload)))
+		span.End()
 		m.Payload = payload
 	}
 	return p.d.Sender.Send(ctx, m)

@@ -88,15 +88,19 @@ func (a *AMQP) Send(ctx context.Context, m *Message) Response {
 		return Response{Err: err}
 	}
 	key := m.Delivery.IdempotencyKey()
+	headers := amqp.Table{
+		"hookyard-delivery-id":   m.Delivery.ID,
+		"hookyard-event-id":      m.Event.ID,
+		"hookyard-source":        m.Event.Source,
+		"hookyard-topic":         m.Event.Topic,
+		"hookyard-attempt":       strconv.Itoa(m.Attempt),
+		"x-deduplication-header": key,
+	}
+	for _, kv := range traceContext(ctx) { // traceparent, tracestate: when tracing is on
+		headers[kv[0]] = kv[1]
+	}
 	dc, err := c.ch.PublishWithDeferredConfirmWithContext(ctx, a.exchange, a.routingKey, true, false, amqp.Publishing{
-		Headers: amqp.Table{
-			"hookyard-delivery-id":   m.Delivery.ID,
-			"hookyard-event-id":      m.Event.ID,
-			"hookyard-source":        m.Event.Source,
-			"hookyard-topic":         m.Event.Topic,
-			"hookyard-attempt":       strconv.Itoa(m.Attempt),
-			"x-deduplication-header": key,
-		},
+		Headers:      headers,
 		ContentType:  m.contentType(),
 		DeliveryMode: amqp.Persistent,
 		MessageId:    key,

@@ -68,7 +68,8 @@ func TestAMQP(t *testing.T) {
 	wantOK(t, a.Send(t.Context(), m)) // a redelivery
 	other := message([]byte(`{"id":2}`), "")
 	other.Delivery.ID = "dlv_2"
-	wantOK(t, a.Send(t.Context(), other))
+	tctx, traceparent, tracestate := traced(t, other) // tracing on
+	wantOK(t, a.Send(tctx, other))
 
 	got := drain(t, ch, queue)
 	if len(got) != 3 {
@@ -79,6 +80,12 @@ func TestAMQP(t *testing.T) {
 		string(d.Body) != `{"id":1}` || !d.Timestamp.Equal(deliveredAt) || d.Headers["hookyard-event-id"] != "evt_1" ||
 		d.Headers["x-deduplication-header"] != "hy_dlv_1" {
 		t.Errorf("message = %+v", d)
+	}
+	if v, ok := d.Headers["traceparent"]; ok {
+		t.Errorf("untraced send carries traceparent %v", v)
+	}
+	if h := got[2].Headers; h["traceparent"] != traceparent || h["tracestate"] != tracestate {
+		t.Errorf("trace context %v, %v; want %q, %q", h["traceparent"], h["tracestate"], traceparent, tracestate)
 	}
 	// RabbitMQ stores a redelivery again; it carries the same message id,
 	// so a consumer that deduplicates by it applies the delivery once.

@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+
 	"github.com/hookyard/hookyard/internal/config"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
@@ -57,6 +59,23 @@ func (m *Message) Body() []byte {
 		return m.Payload
 	}
 	return m.Event.Body
+}
+
+// traceContext returns the W3C trace context of the attempt span in ctx as
+// name/value pairs — traceparent, then tracestate when there is one — for
+// the broker destinations to send as message headers, the way the HTTP
+// destination sends HTTP headers. It is empty when tracing is off (ctx
+// carries no span), so nothing is sent then.
+func traceContext(ctx context.Context) [][2]string {
+	c := propagation.MapCarrier{}
+	propagation.TraceContext{}.Inject(ctx, c)
+	var out [][2]string
+	for _, k := range []string{"traceparent", "tracestate"} {
+		if v := c[k]; v != "" {
+			out = append(out, [2]string{k, v})
+		}
+	}
+	return out
 }
 
 // contentType is the media type of m.Body(): JSON for a transform's output,

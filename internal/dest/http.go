@@ -22,6 +22,8 @@ import (
 	"text/template"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+
 	"github.com/hookyard/hookyard/internal/config"
 	"github.com/hookyard/hookyard/internal/outcome"
 	"github.com/hookyard/hookyard/internal/webhook"
@@ -244,6 +246,12 @@ func (h *HTTP) Send(ctx context.Context, m *Message) Response {
 	req.Header.Set("Hookyard-Source", m.Event.Source)
 	req.Header.Set("Hookyard-Topic", m.Event.Topic)
 	req.Header.Set("Hookyard-Attempt", strconv.Itoa(m.Attempt))
+	if o := m.Event.Headers.Get("Hookyard-Origin"); o != "" { // "reconcile": backfilled from the provider's API
+		req.Header.Set("Hookyard-Origin", o)
+	}
+	// The attempt's span, when tracing is on, continues at the destination
+	// (W3C traceparent; replaces a static header of that name).
+	propagation.TraceContext{}.Inject(ctx, propagation.HeaderCarrier(req.Header))
 	if h.signer != nil {
 		h.signer.sign(req.Header, key, h.now(), body)
 	}

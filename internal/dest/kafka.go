@@ -68,6 +68,9 @@ func (k *Kafka) Send(ctx context.Context, m *Message) Response {
 			{Key: "content-type", Value: []byte(m.contentType())},
 		},
 	}
+	for _, kv := range traceContext(ctx) { // traceparent, tracestate: when tracing is on
+		r.Headers = append(r.Headers, kgo.RecordHeader{Key: kv[0], Value: []byte(kv[1])})
+	}
 	if m.Delivery.OrderingKey != "" {
 		r.Key = []byte(m.Delivery.OrderingKey)
 	}

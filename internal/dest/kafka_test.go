@@ -34,7 +34,8 @@ func TestKafka(t *testing.T) {
 	m2 := message([]byte(`{"id":2}`), "")
 	m2.Delivery.ID = "dlv_2"
 	m2.Payload = []byte(`{"slim":2}`)
-	wantOK(t, k.Send(t.Context(), m2))
+	tctx, traceparent, tracestate := traced(t, m2) // tracing on
+	wantOK(t, k.Send(tctx, m2))
 
 	// The producer is idempotent: the cluster gave it a producer id.
 	if id, _, err := k.client.ProducerID(t.Context()); err != nil || id < 0 {
@@ -71,9 +72,13 @@ func TestKafka(t *testing.T) {
 			if string(r.Key) != "order-1" || string(r.Value) != `{"id":1}` || h["event_id"] != "evt_1" || h["topic"] != "orders/create" {
 				t.Errorf("record %+v, headers %v", r, h)
 			}
+			if _, ok := h["traceparent"]; ok {
+				t.Errorf("untraced record has a traceparent: %v", h)
+			}
 		case "hy_dlv_2":
-			if r.Key != nil || string(r.Value) != `{"slim":2}` || h["content-type"] != "application/json" {
-				t.Errorf("record %+v, headers %v", r, h)
+			if r.Key != nil || string(r.Value) != `{"slim":2}` || h["content-type"] != "application/json" ||
+				h["traceparent"] != traceparent || h["tracestate"] != tracestate {
+				t.Errorf("record %+v, headers %v; want traceparent %s, tracestate %s", r, h, traceparent, tracestate)
 			}
 		}
 	}

@@ -75,6 +75,9 @@ func (n *NATS) Send(ctx context.Context, m *Message) Response {
 	msg.Header.Set("Hookyard-Source", m.Event.Source)
 	msg.Header.Set("Hookyard-Topic", m.Event.Topic)
 	msg.Header.Set("Hookyard-Attempt", strconv.Itoa(m.Attempt))
+	for _, kv := range traceContext(ctx) { // traceparent, tracestate: when tracing is on
+		msg.Header.Set(kv[0], kv[1])
+	}
 	if _, err := n.js.PublishMsg(ctx, msg, jetstream.WithMsgID(m.Delivery.IdempotencyKey())); err != nil {
 		return Response{Err: fmt.Errorf("nats: publish to %s: %w", n.subject, err)}
 	}

@@ -80,14 +80,21 @@ func TestNATS(t *testing.T) {
 	if string(got.Data) != `{"id":1}` {
 		t.Errorf("data = %q", got.Data)
 	}
+	if v := got.Header.Get("traceparent"); v != "" {
+		t.Errorf("untraced send carries traceparent %q", v)
+	}
 
 	// Another delivery is another message; a payload replaces the body.
 	m2 := message([]byte(`{"id":1}`), "")
 	m2.Delivery.ID = "dlv_2"
 	m2.Payload = []byte(`{"slim":true}`)
-	wantOK(t, n.Send(ctx, m2))
+	// With tracing on, the attempt's span travels as W3C trace context.
+	tctx, traceparent, tracestate := traced(t, m2)
+	wantOK(t, n.Send(tctx, m2))
 	if got, err := stream.GetMsg(ctx, 2); err != nil || string(got.Data) != `{"slim":true}` || got.Header.Get("Nats-Msg-Id") != "hy_dlv_2" {
 		t.Fatalf("second message: %v, %+v", err, got)
+	} else if got.Header.Get("traceparent") != traceparent || got.Header.Get("tracestate") != tracestate {
+		t.Errorf("trace context %q, %q; want %q, %q", got.Header.Get("traceparent"), got.Header.Get("tracestate"), traceparent, tracestate)
 	}
 
 	// A subject no stream listens on: a retry, not a dead letter.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/hookyard/hookyard/internal/config"
 )
@@ -17,7 +18,8 @@ import (
 const DefaultIdempotencyTTL = 7 * 24 * time.Hour
 
 // Redis appends deliveries to a Redis stream with XADD, as entries with the
-// fields idempotency_key, event_id, source, topic and body.
+// fields idempotency_key, event_id, source, topic and body, and, when
+// tracing is on, traceparent (and tracestate when there is one).
 //
 // A Lua script makes a redelivery a no-op: it looks for the key
 // hookyard:idem:<idempotency key>, and only when it is absent adds the
@@ -37,12 +39,15 @@ type Redis struct {
 }
 
 // redisAdd is the idempotent XADD. KEYS: idempotency key, stream. ARGV:
-// TTL in ms, MAXLEN (0 for none), then the fields' values. It returns the
-// entry id and 1 if the entry was already there, 0 if it added it.
+// TTL in ms, MAXLEN (0 for none), then the fields' values (traceparent and
+// tracestate last, empty for none). It returns the entry id and 1 if the
+// entry was already there, 0 if it added it.
 var redisAdd = redis.NewScript(`
 local id = redis.call('GET', KEYS[1])
 if id then return {id, 1} end
 local fields = {'idempotency_key', ARGV[3], 'event_id', ARGV[4], 'source', ARGV[5], 'topic', ARGV[6], 'body', ARGV[7]}
+if ARGV[8] ~= '' then table.insert(fields, 'traceparent'); table.insert(fields, ARGV[8]) end
+if ARGV[9] ~= '' then table.insert(fields, 'tracestate'); table.insert(fields, ARGV[9]) end
 if tonumber(ARGV[2]) > 0 then
 	id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(fields))
 else
@@ -85,8 +90,10 @@ func (r *Redis) Send(ctx context.Context, m *Message) Response {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	key := m.Delivery.IdempotencyKey()
+	trace := propagation.MapCarrier{} // traceparent, tracestate: when tracing is on
+	propagation.TraceContext{}.Inject(ctx, trace)
 	err := redisAdd.Run(ctx, r.client, []string{r.IdempotencyKey(key), r.stream},
-		r.ttl.Milliseconds(), r.maxLen, key, m.Event.ID, m.Event.Source, m.Event.Topic, m.Body()).Err()
+		r.ttl.Milliseconds(), r.maxLen, key, m.Event.ID, m.Event.Source, m.Event.Topic, m.Body(), trace["traceparent"], trace["tracestate"]).Err()
 	if err != nil {
 		return Response{Err: fmt.Errorf("redis: add to stream %s: %w", r.stream, err)}
 	}

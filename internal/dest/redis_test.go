@@ -47,7 +47,8 @@ func TestRedis(t *testing.T) {
 	}
 	wg.Wait()
 	wantOK(t, r.Send(ctx, m))
-	wantOK(t, r.Send(ctx, m2))
+	tctx, traceparent, tracestate := traced(t, m2) // tracing on
+	wantOK(t, r.Send(tctx, m2))
 
 	entries, err := rc.XRange(ctx, stream, "-", "+").Result()
 	if err != nil {
@@ -62,8 +63,11 @@ func TestRedis(t *testing.T) {
 			t.Errorf("entry field %s = %v, want %v", k, entries[0].Values[k], v)
 		}
 	}
-	if entries[1].Values["body"] != `{"slim":2}` {
-		t.Errorf("second entry body = %v, want the payload", entries[1].Values["body"])
+	if v, ok := entries[0].Values["traceparent"]; ok {
+		t.Errorf("untraced entry has traceparent %v", v)
+	}
+	if v := entries[1].Values; v["body"] != `{"slim":2}` || v["traceparent"] != traceparent || v["tracestate"] != tracestate {
+		t.Errorf("second entry %v, want the payload, traceparent %s and tracestate %s", v, traceparent, tracestate)
 	}
 
 	// The marker holds the entry id and expires after the TTL.

@@ -22,8 +22,11 @@ import (
 	"strconv"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/hookyard/hookyard/internal/schema"
 	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/tracing"
 	"github.com/hookyard/hookyard/internal/verify"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
@@ -99,6 +102,9 @@ type Config struct {
 	Logger      *slog.Logger
 	Now         func() time.Time
 	Observer    Observer // optional
+	// Tracer starts a span per request (the root of its event's trace);
+	// nil is off.
+	Tracer *tracing.Tracer
 }
 
 // Handler serves POST /ingest/{source}.
@@ -113,6 +119,7 @@ type Handler struct {
 	log     *slog.Logger
 	now     func() time.Time
 	obs     Observer
+	tracer  *tracing.Tracer
 }
 
 // New returns a Handler.
@@ -126,6 +133,7 @@ func New(cfg Config) *Handler {
 		log:     cfg.Logger,
 		now:     cfg.Now,
 		obs:     cfg.Observer,
+		tracer:  cfg.Tracer,
 	}
 	if h.max <= 0 {
 		h.max = 1 << 20
@@ -167,6 +175,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusNotFound, "Unknown source",
 			fmt.Sprintf("no source named %q is configured; POST to /ingest/{source} with a configured source name", name))
 		return
+	}
+	// The event id is chosen now, so the request's span is the root of the
+	// trace the event's delivery attempts join (see package tracing).
+	eventID := webhook.NewID("evt_", start)
+	if h.tracer != nil {
+		ctx, span := h.tracer.Ingest(r.Context(), eventID, src.Name, src.Provider)
+		r = r.WithContext(ctx)
+		defer func() {
+			span.SetAttributes(tracing.AttrOutcome.String(outcome))
+			if topic != "" {
+				span.SetAttributes(tracing.AttrTopic.String(topic))
+			}
+			if outcome == OutcomeUnavailable {
+				tracing.Fail(span, "store")
+			}
+			span.End()
+		}()
 	}
 	select {
 	case h.slots <- struct{}{}:
@@ -238,7 +263,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev := &webhook.Event{
-		ID:         webhook.NewID("evt_", now),
+		ID:         eventID,
 		Source:     src.Name,
 		Provider:   src.Provider,
 		Topic:      res.Topic,
@@ -272,6 +297,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		for _, d := range ds {
 			h.waker.Wake(d.Destination)
 		}
+	}
+	if h.tracer != nil {
+		span := trace.SpanFromContext(r.Context())
+		span.SetAttributes(tracing.AttrEventID.String(out.EventID), tracing.AttrDuplicate.Bool(out.Duplicate),
+			tracing.AttrDeliveries.Int(len(ds)), tracing.AttrBodySize.Int(len(body)))
 	}
 	status := http.StatusAccepted
 	outcome, topic = OutcomeAccepted, ev.Topic
@@ -364,12 +394,15 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error)
 	return buf.Bytes(), nil
 }
 
-// dropHeaders are not stored: hop-by-hop headers, and credentials that are
-// not part of any provider's signature evidence.
+// dropHeaders are not stored: hop-by-hop headers, credentials that are
+// not part of any provider's signature evidence, and hookyard's own marks.
 var dropHeaders = map[string]bool{
 	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Te": true, "Trailer": true,
 	"Transfer-Encoding": true, "Upgrade": true, "Authorization": true, "Proxy-Authorization": true,
 	"Cookie": true,
+	// Set only by reconciliation on the events it backfills; a sender
+	// cannot claim them.
+	"Hookyard-Origin": true, "Hookyard-Reconcile-Run": true,
 }
 
 func storedHeaders(h http.Header) http.Header {

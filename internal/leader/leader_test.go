@@ -3,6 +3,7 @@ package leader
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -162,4 +163,46 @@ func TestPostgresNamedLocksAcrossNodes(t *testing.T) {
 		return ok
 	})
 	ua()
+}
+
+// Clusters in different schemas of one server lead and lock independently.
+func TestPostgresNamespacesBySchema(t *testing.T) {
+	dsn := pgURL(t)
+	ctx := context.Background()
+	withPath := func(schema string) string {
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		return dsn + sep + "search_path=" + schema
+	}
+	name := "test/" + t.Name() + time.Now().Format("150405.000000000")
+	a, err := NewPostgres(ctx, withPath("cluster_a"), Options{Name: name, Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := NewPostgres(ctx, withPath("cluster_b"), Options{Name: name, Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if !a.IsLeader() || !b.IsLeader() {
+		t.Fatalf("leaders: a %v, b %v; want each cluster to have its own", a.IsLeader(), b.IsLeader())
+	}
+	ua, okA, errA := a.TryLock(ctx, "reconcile/shop")
+	ub, okB, errB := b.TryLock(ctx, "reconcile/shop")
+	if !okA || !okB || errA != nil || errB != nil {
+		t.Fatalf("same lock name in two schemas: %v %v %v %v", okA, okB, errA, errB)
+	}
+	ua()
+	ub()
+	c, err := NewPostgres(ctx, withPath("cluster_a"), Options{Name: name, Interval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.IsLeader() {
+		t.Fatal("a second node of cluster_a leads beside the first")
+	}
 }

@@ -17,6 +17,11 @@ type Options struct {
 	// Name is the leadership lock's name; default "hookyard/leader". Nodes
 	// of one cluster must use the same name.
 	Name string
+	// Namespace prefixes the leadership lock and every named lock. Default:
+	// the DSN's database and search_path, so two clusters that keep their
+	// tables in different schemas of one server never share a leader or a
+	// lock.
+	Namespace string
 	// Interval is how often a follower tries to take the lead and a leader
 	// checks its session; default 2s. A failed leader is replaced within
 	// about one interval after its session ends.
@@ -60,6 +65,9 @@ func NewPostgres(ctx context.Context, dsn string, o Options) (*Postgres, error) 
 	}
 	if o.Name == "" {
 		o.Name = "hookyard/leader"
+	}
+	if o.Namespace == "" {
+		o.Namespace = cfg.Database + "/" + cfg.RuntimeParams["search_path"] + "/"
 	}
 	if o.Interval <= 0 {
 		o.Interval = 2 * time.Second
@@ -112,7 +120,7 @@ func (p *Postgres) tick(ctx context.Context) {
 		return
 	}
 	var ok bool
-	if err := p.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, Key(p.opt.Name)).Scan(&ok); err != nil {
+	if err := p.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, Key(p.opt.Namespace+p.opt.Name)).Scan(&ok); err != nil {
 		p.dropConn()
 		p.setLeader(false, err)
 		return
@@ -160,7 +168,7 @@ func (p *Postgres) dropConn() {
 // TryLock takes the named advisory lock on the node's session. The lock is
 // also released if the session ends, so a crashed holder cannot keep it.
 func (p *Postgres) TryLock(ctx context.Context, name string) (func(), bool, error) {
-	key := Key(name)
+	key := Key(p.opt.Namespace + name)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.held[key] {

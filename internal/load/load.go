@@ -27,6 +27,7 @@ type Signer func(body []byte, id string, now time.Time) (http.Header, error)
 // Config is one run.
 type Config struct {
 	URL         string
+	More        []string // further ingest URLs (other nodes): requests rotate over URL and these
 	Sign        Signer
 	Rate        int // requests per second (open loop); 0 with Concurrency > 0 means closed loop
 	Concurrency int // closed-loop workers, or the open loop's sender pool (default 256)
@@ -92,18 +93,20 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		seq int64 // guarded by mu
 	)
 
+	targets := append([]string{cfg.URL}, cfg.More...)
 	one := func(scheduled time.Time) {
 		mu.Lock()
 		n := seq
 		seq++
 		mu.Unlock()
+		target := targets[n%int64(len(targets))]
 		body, id := gen.Next(n, scheduled)
 		h, err := cfg.Sign(body, id, time.Now())
 		if err != nil {
 			cancel(fmt.Errorf("load: signing: %w", err))
 			return
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.URL, bytes.NewReader(body))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 		if err != nil {
 			cancel(fmt.Errorf("load: %w", err))
 			return

@@ -58,6 +58,7 @@ type Metrics struct {
 	topics   map[string]map[string]bool
 
 	drain *drainRate
+	held  func(destination string) bool // see SetHeld
 }
 
 // New registers every metric on a fresh registry.
@@ -219,20 +220,20 @@ type QueueSource interface {
 // time-to-drain), read from the store at each scrape. Every configured
 // destination is reported, with zeros when its queue is empty.
 func (m *Metrics) RegisterQueue(src QueueSource, destinations []string, log *slog.Logger) {
-	m.Registry.MustRegister(&queueCollector{src: src, dests: destinations, drain: m.drain, log: log})
+	m.Registry.MustRegister(&queueCollector{src: src, dests: destinations, drain: m.drain, log: log, m: m})
 }
 
 var (
 	depthDesc = prometheus.NewDesc("hookyard_queue_depth",
-		"Deliveries by destination and state: due (waiting for a worker), scheduled (waiting for a retry), inflight, dead.",
+		"Deliveries by destination and state: due (waiting for a worker), held (due, but the destination is paused, disabled or its breaker open), scheduled (waiting for a retry), inflight, dead.",
 		[]string{"destination", "state"}, nil)
 	oldestDesc = prometheus.NewDesc("hookyard_queue_oldest_due_age_seconds",
 		"Age of the oldest due delivery of the destination (0 when none is due).", []string{"destination"}, nil)
 	drainDesc = prometheus.NewDesc("hookyard_queue_time_to_drain_seconds",
-		"Estimated time to drain the due and in-flight backlog: depth divided by the completion rate over the last minute (+Inf when nothing completes).",
+		"Estimated time to drain the due and in-flight backlog: depth divided by hookyard_delivery_completion_rate (+Inf when nothing completes).",
 		[]string{"destination"}, nil)
 	rateDesc = prometheus.NewDesc("hookyard_delivery_completion_rate",
-		"Deliveries completed per second over the last minute.", []string{"destination"}, nil)
+		"Deliveries completed per second over the last minute, or since the minute's first completion when that is more recent.", []string{"destination"}, nil)
 )
 
 type queueCollector struct {
@@ -240,6 +241,7 @@ type queueCollector struct {
 	dests []string
 	drain *drainRate
 	log   *slog.Logger
+	m     *Metrics
 }
 
 func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -270,7 +272,12 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	for _, q := range stats {
-		ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(q.Due), q.Destination, "due")
+		due, held := q.Due, 0
+		if c.m.held != nil && c.m.held(q.Destination) {
+			due, held = 0, q.Due
+		}
+		ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(due), q.Destination, "due")
+		ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(held), q.Destination, "held")
 		ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(q.Scheduled), q.Destination, "scheduled")
 		ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(q.InFlight), q.Destination, "inflight")
 		ch <- prometheus.MustNewConstMetric(depthDesc, prometheus.GaugeValue, float64(q.Dead), q.Destination, "dead")

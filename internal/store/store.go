@@ -103,6 +103,11 @@ type ClaimParams struct {
 	// Tiers restricts the priority tiers claimed: bit p set claims
 	// priority p (TierHigh|TierNormal|TierLow). Zero claims every tier.
 	Tiers uint8
+	// MaxInFlight, when positive, caps the destination's live leases across
+	// every node: the claim takes at most MaxInFlight minus the deliveries
+	// in flight with an unexpired lease, counted and claimed under the
+	// destination's state-row lock so concurrent claims cannot overshoot.
+	MaxInFlight int
 }
 
 // Priority tier bits for ClaimParams.Tiers.
@@ -119,10 +124,13 @@ type DeliveryFilter struct {
 	Destination string
 	Route       string
 	EventID     string
-	Since       time.Time // created at or after
-	Until       time.Time // created before
-	Cursor      string
-	Limit       int // default 50, at most 1000
+	// ErrorClasses matches the class of the last failed attempt
+	// (webhook.Class*: "5xx", "timeout", …).
+	ErrorClasses []string
+	Since        time.Time // created at or after
+	Until        time.Time // created before
+	Cursor       string
+	Limit        int // default 50, at most 1000
 }
 
 // EventFilter narrows EventList. Zero fields match all.

@@ -173,7 +173,9 @@ func TestRunErrorDetails(t *testing.T) {
 }
 
 func TestProgramConcurrent(t *testing.T) {
-	p, err := Compile(`.body | canonical_order | .totals.total`, Options{})
+	// The test is about sharing one program between goroutines, not the time
+	// limit: a loaded machine under -race may take longer than the default.
+	p, err := Compile(`.body | canonical_order | .totals.total`, Options{Timeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -141,6 +141,9 @@ const (
 	ClassTransform   = "transform"
 	ClassSSRFBlocked = "ssrf_blocked"
 	ClassInternal    = "internal" // a panic or bug in hookyard itself
+	// ClassBreakerOpen: dead-lettered without sending because the
+	// destination's circuit breaker was open and its on_open is dead_letter.
+	ClassBreakerOpen = "breaker_open"
 )
 
 // Sentinel errors, translated to HTTP status once per surface.

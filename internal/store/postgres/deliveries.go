@@ -100,7 +100,40 @@ func (s *Store) DeliveryClaim(ctx context.Context, p store.ClaimParams) ([]webho
 	if len(gaps) > 0 {
 		query, args = claimGapQuery, append(args, gaps)
 	}
-	rows, err := s.queue.Query(ctx, query, args...)
+	var q interface {
+		Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	} = s.queue
+	commit := func() error { return nil }
+	if p.MaxInFlight > 0 {
+		// Count the live leases and claim in one transaction holding the
+		// destination's state-row lock, so nodes claiming at once take
+		// turns and together stay within the cap.
+		tx, err := s.queue.Begin(ctx)
+		if err != nil {
+			return nil, s.unavailable("claim", err)
+		}
+		defer tx.Rollback(context.WithoutCancel(ctx))
+		if _, err := tx.Exec(ctx, `INSERT INTO destination_state (destination) VALUES ($1) ON CONFLICT DO NOTHING`, text(p.Destination)); err != nil {
+			return nil, s.unavailable("claim", err)
+		}
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM destination_state WHERE destination = $1 FOR UPDATE`, text(p.Destination)); err != nil {
+			return nil, s.unavailable("claim", err)
+		}
+		// A statement of its own after the lock: in READ COMMITTED it sees
+		// the claims of the transaction that held the lock before us.
+		var live int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM deliveries WHERE destination = $1 AND state = 'inflight' AND due_at > $2`,
+			text(p.Destination), now).Scan(&live); err != nil {
+			return nil, s.unavailable("claim", err)
+		}
+		limit := min(p.Limit, p.MaxInFlight-live)
+		if limit <= 0 {
+			return nil, nil
+		}
+		args[6] = limit
+		q, commit = tx, func() error { return tx.Commit(ctx) }
+	}
+	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, s.unavailable("claim", err)
 	}
@@ -124,6 +157,10 @@ func (s *Store) DeliveryClaim(ctx context.Context, p store.ClaimParams) ([]webho
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
+		return nil, s.unavailable("claim", err)
+	}
+	rows.Close()
+	if err := commit(); err != nil {
 		return nil, s.unavailable("claim", err)
 	}
 	// RETURNING does not keep the subquery's order: restore priority, then

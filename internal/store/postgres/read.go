@@ -56,6 +56,9 @@ func deliveryWhere(f store.DeliveryFilter, withCursor bool) *where {
 	if f.Route != "" {
 		w.add("route = ?", text(f.Route))
 	}
+	if len(f.ErrorClasses) > 0 {
+		w.add("last_error_class = ANY(?)", texts(f.ErrorClasses))
+	}
 	if f.EventID != "" {
 		lo, hi := store.DeliveryIDRange(text(f.EventID))
 		w.add("id >= ? AND id < ?", lo, hi)

@@ -84,8 +84,20 @@ func (s *Store) DeliveryClaim(ctx context.Context, p store.ClaimParams) ([]webho
 	var ds []webhook.Delivery
 	err := s.write(ctx, 64, func(ctx context.Context) error {
 		ds = ds[:0]
+		limit := p.Limit
+		if p.MaxInFlight > 0 {
+			// The single writer serializes this count with every claim.
+			var live int
+			if err := s.w.QueryRowContext(ctx, `SELECT count(*) FROM deliveries
+				WHERE destination = ? AND state = 'inflight' AND due_at > ?`, p.Destination, now).Scan(&live); err != nil {
+				return err
+			}
+			if limit = min(limit, p.MaxInFlight-live); limit <= 0 {
+				return nil
+			}
+		}
 		rows, err := s.st.claim.QueryContext(ctx, p.Owner, store.Micros(p.Now.Add(p.Lease)), now,
-			p.Destination, now, tiers, p.Limit)
+			p.Destination, now, tiers, limit)
 		if err != nil {
 			return err
 		}

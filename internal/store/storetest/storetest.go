@@ -53,6 +53,11 @@ func Run(t *testing.T, open Opener) {
 		{"IngestConcurrentMixed", testIngestConcurrentMixed},
 		{"FencingConcurrent", testFencingConcurrent},
 		{"OrderingKeyConcurrentWorkers", testOrderingKeyConcurrent},
+		{"DestinationStatus", testDestinationStatus},
+		{"DestinationTokens", testDestinationTokens},
+		{"DestinationTokensConcurrent", testDestinationTokensConcurrent},
+		{"ClaimMaxInFlight", testClaimMaxInFlight},
+		{"ClaimMaxInFlightConcurrent", testClaimMaxInFlightConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,6 +66,7 @@ func Run(t *testing.T, open Opener) {
 			tt.fn(t, s)
 		})
 	}
+	t.Run("Retention", func(t *testing.T) { testRetention(t, open) })
 }
 
 var t0 = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
@@ -418,6 +424,12 @@ func testDeadAndReplay(t *testing.T, s store.Store) {
 	}
 	if len(dead) != 1 || dead[0].ID != c.Delivery.ID || dead[0].LastError != "HTTP 400: bad order" {
 		t.Fatalf("dlq = %+v", dead)
+	}
+	for classes, want := range map[string]int{"4xx": 1, "5xx": 0} {
+		n, err := s.DeliveryCount(ctx, store.DeliveryFilter{States: []webhook.State{webhook.StateDead}, ErrorClasses: []string{classes}})
+		if err != nil || n != want {
+			t.Fatalf("dead with error class %s: %d, %v; want %d", classes, n, err, want)
+		}
 	}
 	if cs := claim(t, s, "oms", 1, t0.Add(time.Hour)); len(cs) != 0 {
 		t.Fatal("dead delivery was claimed")

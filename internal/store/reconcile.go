@@ -1,0 +1,62 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Reconciles stores reconciliation runs and answers which provider keys a
+// source has already received. Both stores implement it beside Store; the
+// storetest suite RunReconcile proves them.
+type Reconciles interface {
+	// ReconcileRunSave inserts or replaces the run with r.ID: a run is saved
+	// when it starts, after every page (its checkpoint) and when it ends.
+	ReconcileRunSave(ctx context.Context, r *ReconcileRun) error
+	// ReconcileRunGet returns one run, or webhook.ErrNotFound.
+	ReconcileRunGet(ctx context.Context, id string) (ReconcileRun, error)
+	// ReconcileRunList lists runs, newest first; source "" lists every
+	// source's. limit is clamped like PageLimit.
+	ReconcileRunList(ctx context.Context, source string, limit int) ([]ReconcileRun, error)
+	// ReconcileRunUnfinished returns the newest run of source still in state
+	// running — one a crashed node left behind — with ok false if none.
+	ReconcileRunUnfinished(ctx context.Context, source string) (r ReconcileRun, ok bool, err error)
+	// EventKeysStored reports which of keys are the dedup key of an event of
+	// source. Keys not stored are absent from the map.
+	EventKeysStored(ctx context.Context, source string, keys []string) (map[string]bool, error)
+}
+
+// Reconcile run states.
+const (
+	RunRunning = "running"
+	RunDone    = "done"
+	RunFailed  = "failed"
+)
+
+// ReconcileRun is one comparison of a source's received events with its
+// provider's API over a window.
+type ReconcileRun struct {
+	ID      string
+	Source  string
+	Trigger string // schedule or manual
+	State   string // RunRunning, RunDone or RunFailed
+	Since   time.Time
+	Until   time.Time
+	// Listed counts provider objects seen; Matched those already received;
+	// Missing those not received; Backfilled the missing ones now stored
+	// (or redelivered by the provider); Errors the failures along the way.
+	Listed, Matched, Missing, Backfilled, Errors int
+	// Cursor is the provider's position after the last completed page; a
+	// resumed run continues from it.
+	Cursor     string
+	LastError  string
+	StartedAt  time.Time
+	FinishedAt time.Time // zero while running
+}
+
+// Duration is how long a finished run took (zero while running).
+func (r *ReconcileRun) Duration() time.Duration {
+	if r.FinishedAt.IsZero() {
+		return 0
+	}
+	return r.FinishedAt.Sub(r.StartedAt)
+}
