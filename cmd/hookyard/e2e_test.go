@@ -45,7 +45,7 @@ type sinkReq struct {
 	at     time.Time
 }
 
-func newSink(t *testing.T, script func(n int) int) *sink {
+func newSink(t testing.TB, script func(n int) int) *sink {
 	s := &sink{script: script, got: make(chan sinkReq, 10000)}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -101,14 +101,14 @@ func (n *node) ingestURL(source string) string { return "http://" + n.publicAddr
 
 // startNode runs a real hookyard node in-process on loopback ports with a
 // SQLite file in a temp dir. extra is appended to the generated config.
-func startNode(t *testing.T, destinations string, routes string, extra ...string) *node {
+func startNode(t testing.TB, destinations string, routes string, extra ...string) *node {
 	t.Helper()
 	return startNodeTLS(t, destinations, routes, "", "", extra...)
 }
 
 // startNodeTLS is startNode with the public listener on TLS when certFile
 // is set.
-func startNodeTLS(t *testing.T, destinations, routes, certFile, keyFile string, extra ...string) *node {
+func startNodeTLS(t testing.TB, destinations, routes, certFile, keyFile string, extra ...string) *node {
 	t.Helper()
 	dir := t.TempDir()
 	more := strings.Join(extra, "")
@@ -178,7 +178,7 @@ func httpDest(name, url string, extra string) string {
 }
 
 // post signs body as Shopify would and posts it.
-func signedRequest(t *testing.T, url string, body []byte, id string) *http.Request {
+func signedRequest(t testing.TB, url string, body []byte, id string) *http.Request {
 	t.Helper()
 	p, _ := verify.Lookup("shopify")
 	h, err := p.Sign(testSecret, body, verify.SignOptions{Topic: "orders/create", ID: id, Now: time.Now()})
@@ -191,7 +191,7 @@ func signedRequest(t *testing.T, url string, body []byte, id string) *http.Reque
 	return req
 }
 
-func post(t *testing.T, url string, body []byte, id string) (*http.Response, []byte) {
+func post(t testing.TB, url string, body []byte, id string) (*http.Response, []byte) {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(signedRequest(t, url, body, id))
 	if err != nil {

@@ -8,20 +8,32 @@ import (
 
 	"github.com/hookyard/hookyard/internal/config"
 	"github.com/hookyard/hookyard/internal/deliver"
+	"github.com/hookyard/hookyard/internal/metrics"
 	"github.com/hookyard/hookyard/internal/route"
 	"github.com/hookyard/hookyard/internal/transform"
 )
 
-// buildRoutes compiles every route's expressions and transforms. Errors
-// name the route and field; a jq syntax error names its line and column.
+// buildRoutes compiles every route's expressions and transforms, with the
+// commerce functions configured under transforms. Errors name the config
+// key and its line; a jq syntax error also names its own line and column.
 func buildRoutes(cfg *config.Config, log *slog.Logger, obs route.Observer) (*route.Table, error) {
+	lib, err := transformOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return buildRoutesWith(cfg, lib, log, obs)
+}
+
+// buildRoutesWith is buildRoutes with the commerce functions' options
+// already built (serve keeps their lookup tables for the metrics).
+func buildRoutesWith(cfg *config.Config, lib transform.Options, log *slog.Logger, obs route.Observer) (*route.Table, error) {
 	maxAttempts := map[string]int{}
 	for _, d := range cfg.Destinations {
 		maxAttempts[d.Name] = deliver.NewPolicy(d.Retry).MaxAttempts
 	}
 	var routes []*route.Route
 	for i, rc := range cfg.Routes {
-		p := fmt.Sprintf("routes[%d] (%s)", i, rc.Name)
+		p := fmt.Sprintf("routes[%d]", i)
 		r := &route.Route{Name: rc.Name, Source: rc.Source, Destination: rc.Destination,
 			MaxAttempts: maxAttempts[rc.Destination], BlockOnDead: rc.OnDead == "block"}
 		compile := func(field, src string, allowFile bool) (*transform.Program, string, error) {
@@ -32,13 +44,15 @@ func buildRoutes(cfg *config.Config, log *slog.Logger, obs route.Observer) (*rou
 			if allowFile && looksLikeFile(src) {
 				b, err := os.ReadFile(resolve(cfg.Dir, src))
 				if err != nil {
-					return nil, "", fmt.Errorf("%s.%s: %w", p, field, err)
+					return nil, "", cfg.Errorf(p+"."+field, "route %s: %v", rc.Name, err)
 				}
 				code = string(b)
 			}
-			prog, err := transform.Compile(code, transform.Options{Name: fmt.Sprintf("routes[%d].%s", i, field)})
+			opts := lib
+			opts.Name = fmt.Sprintf("routes[%d].%s", i, field)
+			prog, err := transform.Compile(code, opts)
 			if err != nil {
-				return nil, "", fmt.Errorf("%s.%s: %w", p, field, err)
+				return nil, "", cfg.Errorf(p+"."+field, "route %s: %v", rc.Name, err)
 			}
 			return prog, code, nil
 		}
@@ -73,6 +87,53 @@ func buildRoutes(cfg *config.Config, log *slog.Logger, obs route.Observer) (*rou
 		routes = append(routes, r)
 	}
 	return route.New(routes, log, obs), nil
+}
+
+// transformOptions builds what the commerce functions read from the
+// transforms section: the hash_pii key, the lookup tables (each loaded now,
+// so a missing or malformed file stops the start with its key and line) and
+// the risk rules.
+func transformOptions(cfg *config.Config) (transform.Options, error) {
+	t := cfg.Transforms
+	opts := transform.Options{PIIKey: []byte(t.PIIKey)}
+	if len(t.LookupTables) > 0 {
+		opts.Tables = transform.NewTables(nil)
+		for i, lt := range t.LookupTables {
+			if err := opts.Tables.Load(lt.Name, resolve(cfg.Dir, lt.Path), lt.Key); err != nil {
+				return opts, cfg.Errorf(fmt.Sprintf("transforms.lookup_tables[%d].path", i), "%v", err)
+			}
+		}
+	}
+	if r := t.Risk; r != nil {
+		rules := transform.DefaultRiskRules()
+		set := func(dst *int, v *int) {
+			if v != nil {
+				*dst = *v
+			}
+		}
+		if r.HighValue != nil {
+			rules.HighValue = *r.HighValue
+		}
+		rules.HighValueByCurrency = r.HighValueByCurrency
+		set(&rules.HighValueScore, r.HighValueScore)
+		set(&rules.CountryMismatchScore, r.CountryMismatchScore)
+		set(&rules.FirstTimeScore, r.FirstTimeScore)
+		set(&rules.VelocityThreshold, r.VelocityThreshold)
+		set(&rules.VelocityScore, r.VelocityScore)
+		opts.Risk = &rules
+	}
+	return opts, nil
+}
+
+// tableStats reports lookup tables to the metrics.
+func tableStats(ts *transform.Tables) func() []metrics.TableStat {
+	return func() []metrics.TableStat {
+		var out []metrics.TableStat
+		for _, t := range ts.Status() {
+			out = append(out, metrics.TableStat{Name: t.Name, Rows: t.Rows, Failing: t.Err != nil})
+		}
+		return out
+	}
 }
 
 // looksLikeFile tells a transform file name from an inline program.

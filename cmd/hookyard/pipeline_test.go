@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookyard/hookyard/internal/transform"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
@@ -236,5 +237,104 @@ routes:
 	}
 	if len(st.ShadowDiff) != 1 || st.ShadowDiff[0].Path != ".total" {
 		t.Errorf("shadow diff = %+v", st.ShadowDiff)
+	}
+}
+
+// TestTransformsConfigWired: the PII key and a lookup table named in the
+// config reach the transforms, and the table is reloaded when its file
+// changes.
+func TestTransformsConfigWired(t *testing.T) {
+	dir := t.TempDir()
+	skus := filepath.Join(dir, "skus.csv")
+	if err := os.WriteFile(skus, []byte("sku,warehouse\nIPOD-1,LOU1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sk := newSink(t, nil)
+	const key = "pii-key-0123456789abcdef"
+	n := startNode(t, httpDest("wh", sk.srv.URL, ""),
+		`  - {source: shop, destination: wh, transform: '{who: (.body.email | hash_pii), warehouse: lookup("skus"; .body.sku).warehouse}'}`,
+		fmt.Sprintf("transforms:\n  pii_key: %s\n  lookup_tables:\n    - {name: skus, path: %s, key: sku}\n", key, skus))
+	send := func(id string) map[string]any {
+		t.Helper()
+		if resp, b := post(t, n.ingestURL("shop"), []byte(`{"email":" Buyer@Example.com","sku":"IPOD-1"}`), id); resp.StatusCode != 202 {
+			t.Fatalf("%d %s", resp.StatusCode, b)
+		}
+		var got map[string]any
+		if r := sk.next(t); json.Unmarshal(r.body, &got) != nil {
+			t.Fatalf("payload %s", r.body)
+		}
+		return got
+	}
+	got := send("pii-1")
+	if want := transform.HashPII([]byte(key), "buyer@example.com"); got["who"] != want || got["warehouse"] != "LOU1" {
+		t.Fatalf("payload = %v, want who %s and warehouse LOU1", got, want)
+	}
+	if strings.Contains(fmt.Sprint(got), "example.com") {
+		t.Fatalf("the email went out: %v", got)
+	}
+	// A new file (another size) is picked up by a later lookup.
+	if err := os.WriteFile(skus, []byte("sku,warehouse\nIPOD-1,RENO2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for i := 2; ; i++ {
+		if got = send(fmt.Sprint("pii-", i)); got["warehouse"] == "RENO2" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the edited table was not reloaded: %v", got)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if m := scrape(t, n); m[`hookyard_lookup_table_rows{table="skus"}`] != 1 || m[`hookyard_lookup_table_reload_failing{table="skus"}`] != 0 {
+		t.Fatalf("table metrics = %v, %v", m[`hookyard_lookup_table_rows{table="skus"}`], m[`hookyard_lookup_table_reload_failing{table="skus"}`])
+	}
+	// A broken edit keeps the rows in use and shows in the metrics.
+	if err := os.WriteFile(skus, []byte("sku,warehouse\nIPOD-1,A\nIPOD-1,B\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for i := 100; ; i++ {
+		got = send(fmt.Sprint("pii-", i))
+		if got["warehouse"] != "RENO2" {
+			t.Fatalf("a failed reload changed the rows in use: %v", got)
+		}
+		if scrape(t, n)[`hookyard_lookup_table_reload_failing{table="skus"}`] == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the failed reload does not show in hookyard_lookup_table_reload_failing")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestTransformsConfigErrors: a lookup table that does not load, and a
+// transform that does not compile, stop the start with the key and line.
+func TestTransformsConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "dup.csv"), []byte("sku,warehouse\nA,1\nA,2\n"), 0o600)
+	base := "sources:\n  - {name: shop, provider: shopify, secrets: [s]}\ndestinations:\n  - {name: oms, type: file, path: out.jsonl}\n"
+	tests := []struct{ name, yaml, want string }{
+		{"duplicate key", base + "routes:\n  - {source: shop, destination: oms}\ntransforms:\n  lookup_tables:\n    - {name: skus, path: dup.csv}\n",
+			`config line 9: transforms.lookup_tables[0].path: lookup table skus (` + filepath.Join(dir, "dup.csv") + `): line 3: duplicate key "A"`},
+		{"missing file", base + "routes:\n  - {source: shop, destination: oms}\ntransforms:\n  lookup_tables:\n    - {name: skus, path: nope.json}\n",
+			"config line 9: transforms.lookup_tables[0].path: lookup table skus: open "},
+		{"bad transform", base + "routes:\n  - source: shop\n    destination: oms\n    transform: '{a: .b *}'\n",
+			"config line 8: routes[0].transform: route shop->oms: transform: compile error in routes[0].transform:1:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, "hookyard.yaml")
+			os.WriteFile(path, []byte(tt.yaml), 0o600)
+			cfg, err := loadConfig(path, func(string) string { return "" })
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = buildRoutes(cfg, nil, nil)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v\nwant it to contain %q", err, tt.want)
+			}
+		})
 	}
 }

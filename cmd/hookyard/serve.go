@@ -147,7 +147,14 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	}
 	s.alerts = alerts
 	dests = append(dests, alerts.engine.Destinations(nil)...)
-	routes, err := buildRoutes(cfg, logger, m)
+	lib, err := transformOptions(cfg) // pipeline.go
+	if err != nil {
+		return fail(err)
+	}
+	if lib.Tables != nil {
+		m.RegisterTables(tableStats(lib.Tables))
+	}
+	routes, err := buildRoutesWith(cfg, lib, logger, m)
 	if err != nil {
 		return fail(err)
 	}
@@ -162,7 +169,16 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	if err != nil {
 		return fail(err)
 	}
-	ing := ingest.New(ingest.Config{Sources: sources, Store: st, Router: routes, Waker: s.engine,
+	tracker, err := newDrift(cfg, st, m, logger) // drift.go
+	if err != nil {
+		return fail(err)
+	}
+	var ingStore ingest.Store = st
+	var driftAPI api.DriftTracker // stays nil (404s) while tracking is off
+	if tracker != nil {
+		ingStore, driftAPI = driftIngest{st, tracker}, tracker
+	}
+	ing := ingest.New(ingest.Config{Sources: sources, Store: ingStore, Router: routes, Waker: s.engine,
 		MaxBodyBytes: cfg.Server.MaxBodyBytes, MaxJSONDepth: cfg.Server.MaxJSONDepth,
 		MaxInFlight: cfg.Server.MaxInFlight, Logger: logger, Observer: m, Tracer: tracer})
 
@@ -185,7 +201,8 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	auth := api.NewAuthenticator(cfg.Admin.Tokens, storedTokens, nil)
 	adminAPI := api.New(api.Config{Store: st, Auth: auth, PIIPaths: cfg.Admin.PIIPaths,
 		Logger: logger, Wake: s.engine.WakeAll, Alerts: alerts.api(), Routes: routes,
-		Destinations: destNames, Reconciler: reconAPI, DestinationControls: destinationControls(ctl, s.engine)})
+		Destinations: destNames, Reconciler: reconAPI, DestinationControls: destinationControls(ctl, s.engine),
+		Drift: driftAPI})
 	adm.Handle("/api/", adminAPI)
 	// The console acts through the admin API with each user's own token, so
 	// roles, masking and the audit log apply to it unchanged.
@@ -236,6 +253,16 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		s.engine.Run(engineCtx)
 	}()
 	alerts.start(engineCtx)
+	driftDone := make(chan struct{})
+	go func() {
+		defer close(driftDone)
+		if tracker != nil {
+			if err := tracker.InitMetrics(engineCtx); err != nil {
+				logger.Warn("schema drift: reading the streams failed", "error", err.Error())
+			}
+			tracker.Run(engineCtx)
+		}
+	}()
 	retentionDone := startRetention(engineCtx, cfg, st, ld, logger) // retention.go
 	reconDone := make(chan struct{})
 	if recon != nil {
@@ -280,6 +307,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		// 2. Stop claiming; in-flight sends finish or are released.
 		stopEngine()
 		<-engineDone
+		<-driftDone // the tracker flushes what it learned
 		<-reconDone // runs in progress stop at their checkpoint
 		alerts.wait()
 		<-retentionDone

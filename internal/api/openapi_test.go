@@ -79,6 +79,7 @@ func TestOpenAPIQueryParams(t *testing.T) {
 		"GET /api/v1/audit":          auditParams,
 		"GET /api/v1/reconcile/runs": reconcileParams,
 		"GET /api/v1/status/series":  seriesParams,
+		"GET /api/v1/drift":          driftParams,
 	}
 	for key, want := range accepted {
 		op, ok := ops[key]

@@ -69,6 +69,8 @@ type Config struct {
 	// Destinations names the configured destinations, so idle ones are
 	// listed by GET /api/v1/destinations too.
 	Destinations []string
+	// Drift, if set, serves GET /api/v1/drift and its freeze command.
+	Drift DriftTracker
 	// DestinationControls serves pause, resume and enable and adds each
 	// destination's status and breaker to the destination list.
 	DestinationControls DestinationControls
@@ -90,7 +92,7 @@ type endpoint struct {
 
 func newHandler(cfg Config) (http.Handler, *server) {
 	s := &server{store: replayWaker{cfg.Store, cfg.Wake}, log: cfg.Logger, now: cfg.Now,
-		alerts: cfg.Alerts, routes: cfg.Routes, destinations: cfg.Destinations, ctl: cfg.DestinationControls, tokens: cfg.TokenStore, audit: cfg.AuditLog, pii: parsePIIPaths(cfg.PIIPaths),
+		alerts: cfg.Alerts, routes: cfg.Routes, drift: cfg.Drift, destinations: cfg.Destinations, ctl: cfg.DestinationControls, tokens: cfg.TokenStore, audit: cfg.AuditLog, pii: parsePIIPaths(cfg.PIIPaths),
 		recon: cfg.Reconciler}
 	if s.tokens == nil {
 		s.tokens, _ = cfg.Store.(store.Tokens)
@@ -146,6 +148,10 @@ func newHandler(cfg Config) (http.Handler, *server) {
 
 	handle("GET /api/v1/routes", roleViewer, s.routeList)
 	handle("POST /api/v1/routes/{name}/preview", roleViewer, s.routePreview)
+	handle("GET /api/v1/routes/{name}/shadow", roleViewer, s.routeShadow)
+
+	handle("GET /api/v1/drift", roleViewer, s.driftList)
+	handle("POST /api/v1/drift/freeze", roleOperator, s.driftFreeze)
 
 	handle("GET /api/v1/tokens", roleAdmin, s.tokenList)
 	handle("POST /api/v1/tokens", roleAdmin, s.tokenCreate)
@@ -188,6 +194,7 @@ type server struct {
 	alerts       AlertSource
 	series       SeriesSource // nil: the series endpoint answers 404
 	routes       RouteTable   // nil: the route endpoints answer 404
+	drift        DriftTracker // nil: the drift endpoints answer 404
 	destinations []string
 	ctl          DestinationControls
 	tokens       store.Tokens // nil: the token endpoints answer 404

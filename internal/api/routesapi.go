@@ -9,6 +9,7 @@ import (
 	"net/url"
 
 	"github.com/hookyard/hookyard/internal/route"
+	"github.com/hookyard/hookyard/internal/transform"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
@@ -17,6 +18,17 @@ import (
 type RouteTable interface {
 	Routes() []*route.Route
 	Preview(ctx context.Context, name string, ev *webhook.Event) (*route.Stages, error)
+	ShadowReport(name string) (route.ShadowReport, error)
+}
+
+// ShadowReport answers GET /api/v1/routes/{name}/shadow: how the route's
+// shadow transform compared with the live one on this node since it
+// started. ValuesWithheld says the old and new values were left out of
+// the changes (a caller below admin while admin.pii_paths is set: the
+// values come from event bodies).
+type ShadowReport struct {
+	route.ShadowReport
+	ValuesWithheld bool `json:"values_withheld,omitempty"`
 }
 
 // RouteInfo describes a route: GET /api/v1/routes. The booleans say which
@@ -127,6 +139,45 @@ func (s *server) routePreview(w http.ResponseWriter, r *http.Request, caller who
 	return writeJSON(w, http.StatusOK, st)
 }
 
+// GET /api/v1/routes/{name}/shadow. The changes carry values from the
+// transforms' outputs, which come from event bodies; while PII paths are
+// configured, roles below admin get the paths and kinds without values,
+// and an admin's read is audited, as with a stored event's preview.
+func (s *server) routeShadow(w http.ResponseWriter, r *http.Request, caller who) error {
+	if s.routes == nil {
+		return errNoRoutes
+	}
+	if _, err := params(r, nil); err != nil {
+		return err
+	}
+	name := r.PathValue("name")
+	rep, err := s.routes.ShadowReport(name)
+	switch {
+	case errors.Is(err, route.ErrNoRoute):
+		return fmt.Errorf("%w: no route %q", webhook.ErrNotFound, name)
+	case errors.Is(err, route.ErrNoShadow):
+		return fmt.Errorf("%w: route %q has no shadow transform", webhook.ErrNotFound, name)
+	case err != nil:
+		return err
+	}
+	out := ShadowReport{ShadowReport: rep}
+	if len(s.pii) > 0 {
+		if caller.role < roleAdmin {
+			out.ValuesWithheld = true
+			for i := range out.Diffs {
+				changes := make([]transform.Change, len(out.Diffs[i].Changes))
+				for j, c := range out.Diffs[i].Changes {
+					changes[j] = transform.Change{Path: c.Path, Kind: c.Kind}
+				}
+				out.Diffs[i].Changes = changes
+			}
+		} else if len(out.Diffs) > 0 {
+			noteAudit(r, name, "unmasked values: shadow differences of route "+name, true)
+		}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
 // findRoute finds a route by name.
 func (s *server) findRoute(name string) (*route.Route, bool) {
 	for _, rt := range s.routes.Routes() {
@@ -141,6 +192,12 @@ func (s *server) findRoute(name string) (*route.Route, bool) {
 func (c *Client) Routes(ctx context.Context) (RouteList, error) {
 	var out RouteList
 	return out, c.do(ctx, http.MethodGet, "/api/v1/routes", nil, nil, &out)
+}
+
+// Shadow returns how a route's shadow transform compared with the live one.
+func (c *Client) Shadow(ctx context.Context, name string) (ShadowReport, error) {
+	var out ShadowReport
+	return out, c.do(ctx, http.MethodGet, "/api/v1/routes/"+url.PathEscape(name)+"/shadow", nil, nil, &out)
 }
 
 // PreviewResult is a preview's stages (route.Stages) as the client reads

@@ -108,6 +108,70 @@ func TestDestinations(t *testing.T) {
 	}
 }
 
+// TestRouteShadow: the shadow comparison the worker makes is served with
+// its counts and first differences; below admin, while PII paths are set,
+// the values are withheld.
+func TestRouteShadow(t *testing.T) {
+	var table *route.Table
+	f := setupWith(t, func(c *api.Config) {
+		table = route.New([]*route.Route{
+			{Name: "oms", Source: "shop", Destination: "oms",
+				Transform: compile(t, `{id: .body.id, email: .body.email, total: .body.total}`),
+				Shadow:    compile(t, `{id: .body.id, email: .body.email, total: (.body.total | tonumber)}`)},
+			{Name: "plain", Source: "shop", Destination: "crm", Transform: compile(t, `.body`)},
+		}, nil, nil)
+		c.Routes = table
+		c.PIIPaths = []string{"email"}
+	})
+	ctx := context.Background()
+	for i, total := range []string{`"5"`, `7`, `"x"`} {
+		ev := &webhook.Event{ID: fmt.Sprint("evt_", i), Source: "shop", Body: fmt.Appendf(nil, `{"id":%d,"email":"a@b.c","total":%s}`, i, total)}
+		if _, err := table.Payload(ctx, &webhook.Delivery{Route: "oms"}, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Event 0: "5" vs 5 differ; event 1: 7 vs 7 agree; event 2: the shadow fails.
+	rep, err := f.client(adminToken).Shadow(ctx, "oms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Compared != 3 || rep.Differing != 2 || len(rep.Diffs) != 2 || rep.KeptMax != route.ShadowKept || rep.ValuesWithheld {
+		t.Fatalf("report = %+v", rep)
+	}
+	d0, d2 := rep.Diffs[0], rep.Diffs[1]
+	if d0.EventID != "evt_0" || len(d0.Changes) != 1 || d0.Changes[0].Path != ".total" || d0.Changes[0].Kind != "changed" ||
+		d0.Changes[0].Old != "5" || d0.Changes[0].New != float64(5) {
+		t.Errorf("first diff = %+v", d0)
+	}
+	if d2.EventID != "evt_2" || d2.Changes[0].Kind != "error" || !strings.Contains(fmt.Sprint(d2.Changes[0].New), "tonumber") {
+		t.Errorf("failing shadow = %+v", d2)
+	}
+	if es := f.auditEntries(t); len(es) != 1 || es[0].Action != "GET /api/v1/routes/{name}/shadow" || es[0].Target != "oms" {
+		t.Errorf("audit = %+v; want the admin's unmasked read", es)
+	}
+
+	rep, err = f.client(viewerToken).Shadow(ctx, "oms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.ValuesWithheld || rep.Differing != 2 || rep.Diffs[0].Changes[0].Path != ".total" ||
+		rep.Diffs[0].Changes[0].Old != nil || rep.Diffs[0].Changes[0].New != nil || rep.Diffs[1].Changes[0].New != nil {
+		t.Errorf("viewer report = %+v", rep)
+	}
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{
+		{"/api/v1/routes/plain/shadow", 404},
+		{"/api/v1/routes/nope/shadow", 404},
+		{"/api/v1/routes/oms/shadow?x=1", 400},
+	} {
+		if status, _, body := f.do(t, "GET", tc.path, viewerToken, ""); status != tc.status {
+			t.Errorf("GET %s = %d %s, want %d", tc.path, status, body, tc.status)
+		}
+	}
+}
+
 func decodeOutput(t *testing.T, raw json.RawMessage) map[string]any {
 	t.Helper()
 	var out map[string]any

@@ -103,6 +103,7 @@ func Parse(data []byte, getenv func(string) string, opts Options) (*Config, erro
 
 	errs := append(d.errs, v.errs...)
 	if len(errs) == 0 {
+		cfg.lines = d.lines
 		return cfg, nil
 	}
 	return nil, joinErrors(errs)

@@ -72,6 +72,7 @@ func TestParseDefaults(t *testing.T) {
 		}},
 		Routes: []Route{{Name: "shop->local", Source: "shop", Destination: "local"}},
 	}
+	cfg.lines = nil // key positions, for Errorf (TestTransformsConfig)
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got  %+v\nwant %+v", cfg, want)
 	}
@@ -203,6 +204,7 @@ func TestParseFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.lines = nil
 	if want := fullWant(); !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("got  %+v\nwant %+v", cfg, want)
 	}
@@ -217,6 +219,7 @@ func TestParseFull(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reparse: %v\n%s", err, out)
 	}
+	again.lines = nil
 	if !reflect.DeepEqual(again, cfg) {
 		t.Errorf("round trip changed the config:\ngot  %+v\nwant %+v\n%s", again, cfg, out)
 	}
@@ -316,7 +319,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			name: "unknown top-level key",
 			yaml: doc("sever:", "  listen: :8080"),
-			want: []string{"config line 1: sever: unknown key (want one of server, storage, admin, sources, destinations, routes, slos, alerts)"},
+			want: []string{"config line 1: sever: unknown key (want one of server, storage, admin, sources, destinations, routes, transforms, drift, slos, alerts)"},
 		},
 		{
 			name: "unknown nested key",

@@ -11,6 +11,11 @@ type Config struct {
 	Sources      []Source      `yaml:"sources"`
 	Destinations []Destination `yaml:"destinations"`
 	Routes       []Route       `yaml:"routes"`
+	// Transforms configures what the jq commerce functions read: the
+	// hash_pii key, lookup tables and risk rules (transforms.go).
+	Transforms Transforms `yaml:"transforms,omitempty"`
+	// Drift configures schema drift tracking (transforms.go).
+	Drift Drift `yaml:"drift,omitempty"`
 	// SLOs and Alerts drive the in-process SLO evaluation and the notifiers
 	// alerts go to; their types and validation are in slo.go.
 	SLOs   []SLO   `yaml:"slos"`
@@ -19,6 +24,8 @@ type Config struct {
 	// Dir is the directory of the config file (set by Load); relative file
 	// names in the config, such as schema files, are resolved against it.
 	Dir string `yaml:"-"`
+	// lines maps key paths to their line, for Errorf.
+	lines map[string]int
 }
 
 // Server configures the two listeners.

@@ -71,6 +71,7 @@ func (v *validator) validate() {
 	v.sources()
 	v.destinations()
 	v.routes()
+	v.transforms()
 	v.observability()
 }
 

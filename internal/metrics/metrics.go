@@ -50,6 +50,9 @@ type Metrics struct {
 
 	routeErrors *prometheus.CounterVec
 	shadowDiffs *prometheus.CounterVec
+	// Schema drift (drift.Observer).
+	driftPaths   *prometheus.GaugeVec
+	driftDropped *prometheus.CounterVec
 
 	topicsMu sync.Mutex
 	topics   map[string]map[string]bool
@@ -110,11 +113,20 @@ func New() *Metrics {
 			Name: "hookyard_shadow_compared_total",
 			Help: "Shadow transform comparisons by route and result (same, different).",
 		}, []string{"route", "result"}),
+		driftPaths: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hookyard_schema_drift_paths",
+			Help: "Paths of a (source, topic) that drifted from its frozen baseline, by kind (new, missing, type_changed).",
+		}, []string{"source", "topic", "kind"}),
+		driftDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookyard_schema_drift_dropped_total",
+			Help: "Accepted events not tracked for schema drift, by reason (queue_full, not_json).",
+		}, []string{"source", "reason"}),
 		topics: map[string]map[string]bool{},
 		drain:  newDrainRate(time.Minute),
 	}
 	m.Registry.MustRegister(m.ingestRequests, m.ingestAck, m.secretIndex, m.dedupHits, m.eventsByTopic,
 		m.attempts, m.sendTime, m.queueWait, m.endToEnd, m.completed, m.routeErrors, m.shadowDiffs,
+		m.driftPaths, m.driftDropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -187,6 +199,16 @@ func (m *Metrics) ShadowCompared(route string, differences int) {
 		result = "different"
 	}
 	m.shadowDiffs.WithLabelValues(route, result).Inc()
+}
+
+// DriftPaths sets how many paths of a stream drifted (drift.Observer).
+func (m *Metrics) DriftPaths(source, topic, kind string, n int) {
+	m.driftPaths.WithLabelValues(source, topic, kind).Set(float64(n))
+}
+
+// DriftDropped counts an event not tracked for drift (drift.Observer).
+func (m *Metrics) DriftDropped(source, reason string) {
+	m.driftDropped.WithLabelValues(source, reason).Inc()
 }
 
 // QueueSource is what the queue collector reads at scrape time.
@@ -268,5 +290,43 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(rateDesc, prometheus.GaugeValue, rate, q.Destination)
 		ch <- prometheus.MustNewConstMetric(drainDesc, prometheus.GaugeValue,
 			TimeToDrain(q.Due+q.InFlight, rate), q.Destination)
+	}
+}
+
+// TableStat is one lookup table as the metrics see it.
+type TableStat struct {
+	Name    string
+	Rows    int
+	Failing bool // the last reload failed; the previous rows stay in use
+}
+
+// RegisterTables reports the lookup tables of the transforms, read at
+// scrape time from src.
+func (m *Metrics) RegisterTables(src func() []TableStat) {
+	m.Registry.MustRegister(tableCollector(src))
+}
+
+var (
+	tableRowsDesc = prometheus.NewDesc("hookyard_lookup_table_rows",
+		"Rows of a lookup table in use by lookup(table; key).", []string{"table"}, nil)
+	tableFailingDesc = prometheus.NewDesc("hookyard_lookup_table_reload_failing",
+		"1 when the last reload of a lookup table's file failed (the previous rows stay in use), else 0.", []string{"table"}, nil)
+)
+
+type tableCollector func() []TableStat
+
+func (c tableCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- tableRowsDesc
+	ch <- tableFailingDesc
+}
+
+func (c tableCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, t := range c() {
+		failing := 0.0
+		if t.Failing {
+			failing = 1
+		}
+		ch <- prometheus.MustNewConstMetric(tableRowsDesc, prometheus.GaugeValue, float64(t.Rows), t.Name)
+		ch <- prometheus.MustNewConstMetric(tableFailingDesc, prometheus.GaugeValue, failing, t.Name)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/hookyard/hookyard/internal/outcome"
 	"github.com/hookyard/hookyard/internal/transform"
@@ -66,7 +67,7 @@ func New(routes []*Route, log *slog.Logger, obs Observer) *Table {
 		log = slog.New(slog.DiscardHandler)
 	}
 	t := &Table{bySource: map[string][]*Route{}, byName: map[string]*Route{}, log: log, obs: obs,
-		shadows: NewShadowLog(100)}
+		shadows: NewShadowLog(ShadowKept)}
 	for _, r := range routes {
 		t.bySource[r.Source] = append(t.bySource[r.Source], r)
 		t.byName[r.Name] = r
@@ -218,49 +219,90 @@ func (t *Table) shadow(ctx context.Context, r *Route, ev *webhook.Event, env map
 	cand, err := first(ctx, r.Shadow, env)
 	var changes []transform.Change
 	if err != nil {
-		changes = []transform.Change{{Path: ".", Kind: "Error", New: err.Error()}}
+		changes = []transform.Change{{Path: ".", Kind: "error", New: err.Error()}}
 	} else {
 		changes = transform.Diff(live, cand, 20)
 	}
 	if t.obs != nil {
 		t.obs.ShadowCompared(r.Name, len(changes))
 	}
-	if len(changes) > 0 {
-		t.shadows.add(ShadowDiff{Route: r.Name, EventID: ev.ID, Changes: changes})
-	}
+	t.shadows.add(ShadowDiff{Route: r.Name, EventID: ev.ID, At: time.Now().UTC(), Changes: changes})
 }
 
 // ErrNoRoute is returned by Preview for an unknown route.
 var ErrNoRoute = errors.New("no such route")
 
-// ShadowDiff is one event where the shadow transform disagreed.
+// ShadowKept is how many differing events a Table keeps per route.
+const ShadowKept = 100
+
+// ShadowDiff is one event where the shadow transform disagreed: the
+// changes from the live output to the shadow's (at most 20), or one change
+// of kind "error" at "." when the shadow failed.
 type ShadowDiff struct {
 	Route   string             `json:"route"`
 	EventID string             `json:"event_id"`
+	At      time.Time          `json:"at"`
 	Changes []transform.Change `json:"changes"`
 }
 
-// ShadowLog keeps the first differences per route, up to a bound.
+// ShadowLog keeps, per route, how many events were compared, how many
+// differed, and the first differing ones up to a bound. It lives in memory:
+// each node keeps its own, from its start.
 type ShadowLog struct {
-	mu    sync.Mutex
-	max   int
-	diffs map[string][]ShadowDiff
-	count map[string]int
+	mu       sync.Mutex
+	max      int
+	diffs    map[string][]ShadowDiff
+	count    map[string]int
+	compared map[string]int
 }
 
 // NewShadowLog keeps up to max differences per route.
 func NewShadowLog(max int) *ShadowLog {
-	return &ShadowLog{max: max, diffs: map[string][]ShadowDiff{}, count: map[string]int{}}
+	return &ShadowLog{max: max, diffs: map[string][]ShadowDiff{}, count: map[string]int{}, compared: map[string]int{}}
 }
 
+// add records one comparison; d.Changes empty means the outputs agreed.
 func (l *ShadowLog) add(d ShadowDiff) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.compared[d.Route]++
+	if len(d.Changes) == 0 {
+		return
+	}
 	l.count[d.Route]++
 	if len(l.diffs[d.Route]) < l.max {
 		l.diffs[d.Route] = append(l.diffs[d.Route], d)
 	}
 }
+
+// ShadowReport is a route's shadow comparison on this node since it started.
+type ShadowReport struct {
+	Route     string       `json:"route"`
+	Compared  int          `json:"compared"`  // events run through both transforms
+	Differing int          `json:"differing"` // of which the outputs differed
+	KeptMax   int          `json:"kept_max"`  // differing events kept, at most
+	Diffs     []ShadowDiff `json:"diffs"`     // the first differing events, oldest first
+}
+
+// ShadowReport returns the named route's shadow comparison. A route
+// without a shadow transform is ErrNoShadow.
+func (t *Table) ShadowReport(name string) (ShadowReport, error) {
+	r, ok := t.byName[name]
+	switch {
+	case !ok:
+		return ShadowReport{}, fmt.Errorf("%w: %q", ErrNoRoute, name)
+	case r.Shadow == nil:
+		return ShadowReport{}, fmt.Errorf("%w: route %q", ErrNoShadow, name)
+	}
+	l := t.shadows
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return ShadowReport{Route: name, Compared: l.compared[name], Differing: l.count[name], KeptMax: l.max,
+		Diffs: append([]ShadowDiff{}, l.diffs[name]...)}, nil
+}
+
+// ErrNoShadow is returned by ShadowReport for a route without a shadow.
+var ErrNoShadow = errors.New("no shadow transform")
 
 // Get returns a route's kept differences and how many events differed.
 func (l *ShadowLog) Get(route string) ([]ShadowDiff, int) {

@@ -107,6 +107,18 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestDriftConformance(t *testing.T) {
+	baseURL(t)
+	t.Parallel()
+	storetest.RunDrift(t, func(t *testing.T) store.Store {
+		s, err := postgres.Open(context.Background(), schemaDSN(t), postgres.Config{MaxConns: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
 func TestAdminConformance(t *testing.T) {
 	baseURL(t)
 	t.Parallel()

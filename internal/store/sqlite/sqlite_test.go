@@ -20,6 +20,16 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestDriftConformance(t *testing.T) {
+	storetest.RunDrift(t, func(t *testing.T) store.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookyard.db"), sqlite.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
 func TestAdminConformance(t *testing.T) {
 	storetest.RunAdmin(t, func(t *testing.T) store.Store {
 		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookyard.db"), sqlite.Config{})

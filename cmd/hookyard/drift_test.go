@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/hookyard/hookyard/internal/api"
+	"github.com/hookyard/hookyard/internal/drift"
+)
+
+// TestSchemaDrift: a node learns the shape of orders/create, freezes the
+// baseline after three events, and reports a changed event's drift on the
+// admin API and as a metric. Signed requests carry topic orders/create.
+func TestSchemaDrift(t *testing.T) {
+	sk := newSink(t, nil)
+	n := startNode(t, httpDest("oms", sk.srv.URL, ""), `  - {source: shop, destination: oms}`,
+		"drift:\n  enabled: true\n  baseline_after: 3\n  flush_interval: 50ms\n")
+	ctx := context.Background()
+	waitDrift := func(what string, ok func(api.DriftList) bool) api.DriftList {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			l, err := n.client.Drift(ctx, "shop", "orders/create")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok(l) {
+				return l
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: drift = %+v", what, l)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	for i := range 3 {
+		post(t, n.ingestURL("shop"), fmt.Appendf(nil, `{"id":%d,"email":"a@b.c","total_price":"19.99"}`, i), fmt.Sprint("drift-", i))
+	}
+	post(t, n.ingestURL("shop"), []byte(`{"id":0,"email":"a@b.c","total_price":"19.99"}`), "drift-0") // a duplicate: not counted
+	waitDrift("baseline after 3 events", func(l api.DriftList) bool {
+		return len(l.Streams) == 1 && l.Streams[0].Frozen && l.Streams[0].BaselineEvents == 3
+	})
+	_, ack := post(t, n.ingestURL("shop"), []byte(`{"id":9,"total_price":19.99,"coupon":"X"}`), "drift-9")
+	id, _ := decodeAck(t, ack)
+	l := waitDrift("drift of the fourth event", func(l api.DriftList) bool { return len(l.Streams[0].Changes) == 3 })
+	want := fmt.Sprintf("%+v", []drift.Change{
+		{Path: ".coupon", Kind: "new", Type: "string", Count: 1, Example: id},
+		{Path: ".email", Kind: "missing", BaselineTypes: []string{"string"}, Count: 1, Example: id},
+		{Path: ".total_price", Kind: "type_changed", Type: "number", BaselineTypes: []string{"string"}, Count: 1, Example: id},
+	})
+	if got := fmt.Sprintf("%+v", l.Streams[0].Changes); got != want || l.Streams[0].Events != 4 {
+		t.Fatalf("changes:\n got %s\nwant %s (events %d)", got, want, l.Streams[0].Events)
+	}
+	m := scrape(t, n)
+	for _, kind := range []string{"new", "missing", "type_changed"} {
+		if v := m[`hookyard_schema_drift_paths{kind="`+kind+`",source="shop",topic="orders/create"}`]; v != 1 {
+			t.Errorf("hookyard_schema_drift_paths %s = %v, want 1", kind, v)
+		}
+	}
+	// Accepting the change: the freeze command re-freezes.
+	rep, err := n.client.DriftFreeze(ctx, "shop", "orders/create")
+	if err != nil || len(rep.Changes) != 0 || rep.BaselineEvents != 4 {
+		t.Fatalf("freeze = %+v, %v", rep, err)
+	}
+}
