@@ -49,6 +49,8 @@ func (e *Engine) Refresh(ctx context.Context) error {
 	if e.cfg.Controls == nil {
 		return nil
 	}
+	e.refreshMu.Lock()
+	defer e.refreshMu.Unlock()
 	states, err := e.cfg.Controls.DestinationStates(ctx)
 	if err != nil {
 		return err

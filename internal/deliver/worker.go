@@ -113,6 +113,10 @@ type Engine struct {
 	cfg   Config
 	log   *slog.Logger
 	dests map[string]*dispatcher
+	// refreshMu makes each Refresh read and apply the stored states as one
+	// step, so a slow periodic refresh cannot apply an older read over a
+	// newer one (a resume undone, or a pause lost).
+	refreshMu sync.Mutex
 }
 
 type dispatcher struct {
