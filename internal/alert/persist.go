@@ -76,6 +76,10 @@ func (e *Engine) sync(ctx context.Context, now time.Time, leads bool) error {
 		e.synced = leads
 	}
 	e.mu.Unlock()
+	// What this node saved before is no longer what the store holds.
+	e.saveMu.Lock()
+	e.savedDoc = ""
+	e.saveMu.Unlock()
 	return nil
 }
 
