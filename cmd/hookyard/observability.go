@@ -40,8 +40,11 @@ func newAlerting(cfg *config.Config, m *metrics.Metrics, st store.Store, log *sl
 	for _, d := range cfg.Destinations {
 		dests = append(dests, d.Name)
 	}
+	// Both stores keep incidents (store.KV), so a restart or a leader
+	// change continues them rather than paging again.
+	kv, _ := st.(store.KV)
 	e, err := alert.New(m, st, alert.Config{SLOs: cfg.SLOs, Alerts: cfg.Alerts, Destinations: dests, Logger: log,
-		Queue: st, Wake: wake, Leader: elector.IsLeader, Tracer: tracer})
+		Queue: st, Wake: wake, Leader: elector.IsLeader, Tracer: tracer, State: kv})
 	if err != nil {
 		return nil, err
 	}

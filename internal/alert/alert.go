@@ -19,11 +19,12 @@
 //
 // Notifications are durable with Config.Queue: stored as events and sent
 // by the delivery engine (durable.go); without it they wait in an
-// in-memory queue per notifier. The rest of the state is in memory: the
-// ring, the dedup baseline and open incidents start empty when the process
-// starts, and the counters are this node's own (on a cluster, use
-// deploy/prometheus/alerts.yml for cluster-wide rates; queue rules read
-// the shared store).
+// in-memory queue per notifier. With Config.State the incidents are
+// persisted too (persist.go), so a restart or a new leader continues them.
+// The rest of the state is in memory: the ring and the dedup baseline
+// start empty when the process starts, and the counters are this node's
+// own (on a cluster, use deploy/prometheus/alerts.yml for cluster-wide
+// rates; queue rules read the shared store).
 package alert
 
 import (
@@ -93,6 +94,10 @@ type Config struct {
 	// Wake tells the delivery engine that a notifier's destination has new
 	// work (with Queue).
 	Wake func(destination string)
+	// State, if set, persists incidents (see persist.go): a restart or a
+	// new leader continues the open ones instead of paging again, and
+	// resolves those whose condition cleared meanwhile.
+	State store.KV
 	// Tracer, if set, records storing a notification as the root span of
 	// its event's trace, which the delivery attempts join.
 	Tracer *tracing.Tracer
@@ -121,6 +126,14 @@ type Engine struct {
 
 	unstored []Incident // notifications not yet in Queue, oldest first (under mu)
 	storeMu  sync.Mutex // one writer of unstored at a time, in order
+
+	// synced (under mu): this node leads and its incidents are the ones
+	// in State (loaded when it took over, saved since).
+	synced   bool
+	stateSeq uint64     // under mu
+	saveMu   sync.Mutex // one writer of State at a time
+	savedSeq uint64     // under saveMu
+	savedDoc string     // under saveMu
 }
 
 // slo is a parsed config.SLO.
@@ -214,6 +227,8 @@ func (e *Engine) Run(ctx context.Context) error {
 func (e *Engine) Tick(ctx context.Context, now time.Time) error {
 	snap := e.sampler.Snapshot()
 	qs, qerr := e.queue.QueueStats(ctx, now)
+	leads := e.cfg.Leader == nil || e.cfg.Leader()
+	lerr := e.sync(ctx, now, leads)
 	e.mu.Lock()
 	if qerr == nil {
 		clear(e.lastQ)
@@ -224,19 +239,31 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) error {
 		}
 	}
 	e.push(newSample(now, snap, e.lastQ, e.destinations(snap)))
-	leads := e.cfg.Leader == nil || e.cfg.Leader()
-	if leads {
+	if !leads {
+		e.synced = false // reload on taking over, even if a follower's load failed
+	}
+	var doc string
+	var seq uint64
+	if leads && (e.cfg.State == nil || e.synced) {
 		e.transition(now, e.evaluate(now), true)
+		if e.cfg.State != nil {
+			doc, seq = e.snapshot()
+		}
 	}
 	e.mu.Unlock()
 	var serr error
 	if e.cfg.Queue != nil {
 		serr = e.store(ctx)
 	}
-	if qerr != nil {
-		return errors.Join(fmt.Errorf("queue stats: %w", qerr), serr)
+	// The notifications are stored first: a crash between the two writes
+	// can page twice, never not at all.
+	if seq != 0 {
+		lerr = errors.Join(lerr, e.save(ctx, doc, seq))
 	}
-	return serr
+	if qerr != nil {
+		qerr = fmt.Errorf("queue stats: %w", qerr)
+	}
+	return errors.Join(qerr, lerr, serr)
 }
 
 // Flush sends every notification due at now and returns when done; Run's
@@ -299,6 +326,11 @@ func (e *Engine) Event(kind, destination, detail string) {
 	}
 	key := r.key(destination)
 	now := e.cfg.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if opening && (e.cfg.Leader == nil || e.cfg.Leader()) {
+		e.sync(ctx, now, true) // logged; the next Tick retries
+	}
 	e.mu.Lock()
 	if !opening {
 		delete(e.events, key)
@@ -310,16 +342,24 @@ func (e *Engine) Event(kind, destination, detail string) {
 		c.facts = append(c.facts, Fact{"detail", d})
 	}
 	e.events[key] = c
-	if e.cfg.Leader != nil && !e.cfg.Leader() {
+	// A node that could not load the stored incidents leaves the event to
+	// the next Tick.
+	if (e.cfg.Leader != nil && !e.cfg.Leader()) || (e.cfg.State != nil && !e.synced) {
 		e.mu.Unlock()
 		return
 	}
 	e.transition(now, map[string]condition{key: c}, false)
+	var doc string
+	var seq uint64
+	if e.cfg.State != nil {
+		doc, seq = e.snapshot()
+	}
 	e.mu.Unlock()
 	if e.cfg.Queue != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
 		e.store(ctx) // logged; the next Tick retries
+	}
+	if seq != 0 {
+		e.save(ctx, doc, seq) // logged; the next Tick retries
 	}
 }
 
