@@ -27,7 +27,7 @@ type reconcileStore interface {
 // buildReconciler builds a runner for the sources with reconcile blocks;
 // nil when there are none.
 func buildReconciler(cfg *config.Config, st store.Store, router reconcile.Router, waker reconcile.Waker,
-	ld leader.Node, m *metrics.Metrics, alerts *alerting, log *slog.Logger) (*reconcile.Runner, error) {
+	gate reconcile.Gate, ld leader.Node, m *metrics.Metrics, alerts *alerting, log *slog.Logger) (*reconcile.Runner, error) {
 	var sources []reconcile.Source
 	for i, s := range cfg.Sources {
 		rc := s.Reconcile
@@ -42,7 +42,7 @@ func buildReconciler(cfg *config.Config, st store.Store, router reconcile.Router
 			Backfill: rc.Backfill, Redeliver: rc.Redeliver, Threshold: rc.AlertThreshold,
 			Every:    cmp.Or(rc.Every.D(), config.DefaultReconcileEvery),
 			Lookback: cmp.Or(rc.Lookback.D(), config.DefaultReconcileLookback),
-			Settle:   settle(rc)})
+			Settle:   settle(rc), Ordered: hasOrderedRoute(cfg, s.Name)})
 	}
 	if len(sources) == 0 {
 		return nil, nil
@@ -53,7 +53,18 @@ func buildReconciler(cfg *config.Config, st store.Store, router reconcile.Router
 	}
 	obs := reconcileObservers{m.RegisterReconcile(), reconcileAlerts{alerts.engine}}
 	return reconcile.New(reconcile.Config{Sources: sources, Store: rs, Router: router, Waker: waker, Locker: ld,
-		Elector: ld, Observer: obs, Logger: log}), nil
+		Elector: ld, Observer: obs, Gate: gate, Logger: log}), nil
+}
+
+// hasOrderedRoute reports whether a route of source has an ordering key:
+// its backfills must then be stored oldest first.
+func hasOrderedRoute(cfg *config.Config, source string) bool {
+	for _, r := range cfg.Routes {
+		if r.Source == source && r.OrderingKey != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // settle is the configured settle time: absent means the default, an

@@ -182,7 +182,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 		MaxBodyBytes: cfg.Server.MaxBodyBytes, MaxJSONDepth: cfg.Server.MaxJSONDepth,
 		MaxInFlight: cfg.Server.MaxInFlight, Logger: logger, Observer: m, Tracer: tracer})
 
-	recon, err := buildReconciler(cfg, st, routes, s.engine, ld, m, alerts, logger) // reconcile.go
+	recon, err := buildReconciler(cfg, st, routes, s.engine, ing, ld, m, alerts, logger) // reconcile.go
 	if err != nil {
 		return fail(err)
 	}

@@ -346,6 +346,29 @@ func (h *Handler) validate(src *Source, ev *webhook.Event) (status int, title, r
 	return 0, "", ""
 }
 
+// Admit applies to an event built elsewhere (a reconciliation backfill) the
+// checks a webhook of its source passes after its signature: JSON, nesting
+// depth and the topic's schema. An event that fails is quarantined with the
+// reason, which Admit returns; "" means the event may be stored. An error
+// means it could not be quarantined and must not be stored either.
+func (h *Handler) Admit(ctx context.Context, ev *webhook.Event) (reason string, err error) {
+	src, ok := h.sources[ev.Source]
+	if !ok {
+		return "", fmt.Errorf("no source named %q is configured", ev.Source)
+	}
+	status, title, detail := h.validate(src, ev)
+	if status == 0 {
+		return "", nil
+	}
+	reason = title + ": " + detail
+	ev.ID = webhook.NewID("qtn_", ev.ReceivedAt)
+	if err := h.store.Quarantine(ctx, ev, reason); err != nil {
+		return "", fmt.Errorf("quarantine: %w", err)
+	}
+	h.log.Info("backfilled event quarantined", "source", ev.Source, "quarantine_id", ev.ID, "reason", title)
+	return reason, nil
+}
+
 // bodyKey is the dedup key of a provider that sends no delivery id.
 func bodyKey(body []byte) string {
 	sum := sha256.Sum256(body)

@@ -75,7 +75,7 @@ func (g *GitHub) List(ctx context.Context, since, until time.Time, cursor string
 		if !d.DeliveredAt.Before(until) || d.GUID == "" {
 			continue
 		}
-		p.Items = append(p.Items, Item{Key: d.GUID, Topic: d.Event, Ref: strconv.FormatInt(d.ID, 10)})
+		p.Items = append(p.Items, Item{Key: d.GUID, Topic: d.Event, Ref: strconv.FormatInt(d.ID, 10), At: d.DeliveredAt})
 	}
 	if !older {
 		if next := linkNext(resp.Header); next != "" {

@@ -40,6 +40,9 @@ type Item struct {
 	Header http.Header
 	// Ref is the provider's id for fetching or redelivering the object.
 	Ref string
+	// At is when the provider created the event (zero: unknown); an
+	// ordered source's backfills are stored oldest first by it.
+	At time.Time
 }
 
 // Page is one page of a listing. Next is the cursor of the following page;

@@ -34,6 +34,13 @@ type Waker interface {
 	Wake(destination string)
 }
 
+// Gate applies ingest's validation to a backfilled event (see
+// ingest.Handler.Admit): it quarantines an event that fails and returns the
+// reason; "" admits it.
+type Gate interface {
+	Admit(ctx context.Context, ev *webhook.Event) (reason string, err error)
+}
+
 // Observer is told about every finished run (metrics, alerts).
 type Observer interface {
 	Reconciled(r *Run, threshold int)
@@ -59,6 +66,12 @@ type Source struct {
 	// Threshold: a run that finds more missing events than this raises an
 	// alert.
 	Threshold int
+	// Ordered stores a run's backfills oldest first (by Item.At), one at
+	// a time: set it when a route of the source has an ordering key. The
+	// run then collects its gaps over all pages before storing any and
+	// checkpoints only at the end (a resumed run lists again from the
+	// start, which dedup keeps safe).
+	Ordered bool
 }
 
 // Config wires a Runner. Store, Router and Locker are required.
@@ -70,8 +83,11 @@ type Config struct {
 	Locker   leader.Locker
 	Elector  leader.Elector // nil: this node always schedules
 	Observer Observer
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Gate validates backfilled events as ingest validates webhooks; nil
+	// stores them unchecked.
+	Gate   Gate
+	Logger *slog.Logger
+	Now    func() time.Time
 	// Tick is how often the scheduler looks for due runs; default 30s.
 	Tick time.Duration
 }
@@ -203,13 +219,27 @@ func (r *Runner) execute(ctx context.Context, src *Source, run *Run) {
 	log.Info("reconciliation started", "since", run.Since, "until", run.Until, "cursor_set", run.Cursor != "")
 	received, err := r.bodyKeys(ctx, src, run)
 	seen := make(map[string]bool)
+	ordered := src.Ordered && src.Backfill && !src.Redeliver
+	var pending []*Item // an ordered run's gaps, stored once listing is complete
 	for err == nil {
 		var p Page
 		p, err = src.Lister.List(ctx, run.Since, run.Until, run.Cursor)
 		if err != nil {
 			break
 		}
-		if err = r.page(ctx, src, run, p.Items, received, seen); err != nil {
+		var gaps []*Item
+		if gaps, err = r.compare(ctx, src, run, p.Items, received, seen); err != nil {
+			break
+		}
+		if ordered {
+			pending = append(pending, gaps...)
+			if p.Next == "" {
+				break
+			}
+			run.Cursor = p.Next // in memory only: see Source.Ordered
+			continue
+		}
+		if err = r.handle(ctx, src, run, gaps, backfillConcurrency); err != nil {
 			break
 		}
 		run.Cursor = p.Next
@@ -218,6 +248,12 @@ func (r *Runner) execute(ctx context.Context, src *Source, run *Run) {
 		}
 		if err = r.cfg.Store.ReconcileRunSave(ctx, run); err != nil {
 			break
+		}
+	}
+	if err == nil && ordered {
+		chronological(pending)
+		if err = r.handle(ctx, src, run, pending, 1); err == nil {
+			run.Cursor = ""
 		}
 	}
 	switch {
@@ -248,8 +284,8 @@ func (r *Runner) execute(ctx context.Context, src *Source, run *Run) {
 		"missing", run.Missing, "backfilled", run.Backfilled, "errors", run.Errors, "duration", run.Duration())
 }
 
-// page compares one page with the received events and handles the gaps.
-func (r *Runner) page(ctx context.Context, src *Source, run *Run, items []Item, received, seen map[string]bool) error {
+// compare counts one page against the received events and returns its gaps.
+func (r *Runner) compare(ctx context.Context, src *Source, run *Run, items []Item, received, seen map[string]bool) ([]*Item, error) {
 	var keys []string
 	var todo []*Item
 	for i := range items {
@@ -264,7 +300,7 @@ func (r *Runner) page(ctx context.Context, src *Source, run *Run, items []Item, 
 	}
 	stored, err := r.cfg.Store.EventKeysStored(ctx, src.Name, keys)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var gaps []*Item
 	for _, it := range todo {
@@ -276,26 +312,43 @@ func (r *Runner) page(ctx context.Context, src *Source, run *Run, items []Item, 
 		run.Missing++
 		gaps = append(gaps, it)
 	}
+	return gaps, nil
+}
+
+// chronological sorts gaps oldest first when every one carries its
+// provider time (Stripe, GitHub); otherwise it keeps the listing order.
+func chronological(gaps []*Item) {
+	for _, it := range gaps {
+		if it.At.IsZero() {
+			return // listing order is the best information there is
+		}
+	}
+	sort.SliceStable(gaps, func(i, j int) bool { return gaps[i].At.Before(gaps[j].At) })
+}
+
+// handle backfills (or asks to redeliver) gaps, at most conc at a time.
+// Concurrent ingests share the store's group commit (one fsync for many)
+// and provider fetches overlap; conc 1 stores them in order.
+func (r *Runner) handle(ctx context.Context, src *Source, run *Run, gaps []*Item, conc int) error {
 	if !src.Backfill && !src.Redeliver {
 		return nil
 	}
-	// Backfill a few at a time: concurrent ingests share the store's group
-	// commit (one fsync for many), and provider fetches overlap.
 	type result struct {
-		it  *Item
-		dup bool
-		err error
+		it          *Item
+		dup         bool
+		quarantined string
+		err         error
 	}
 	results := make([]result, len(gaps))
-	sem := make(chan struct{}, backfillConcurrency)
+	sem := make(chan struct{}, conc)
 	var wg sync.WaitGroup
 	for i, it := range gaps {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			dup, err := r.backfill(ctx, src, run.ID, it)
-			results[i] = result{it, dup, err}
+			dup, q, err := r.backfill(ctx, src, run.ID, it)
+			results[i] = result{it, dup, q, err}
 		}()
 	}
 	wg.Wait()
@@ -312,6 +365,9 @@ func (r *Runner) page(ctx context.Context, src *Source, run *Run, items []Item, 
 			}
 			run.Errors++
 			run.LastError = fmt.Sprintf("%s: %v", res.it.Key, res.err)
+		case res.quarantined != "": // failed ingest validation: kept, not delivered
+			run.Errors++
+			run.LastError = fmt.Sprintf("%s: quarantined: %s", res.it.Key, res.quarantined)
 		case res.dup: // the real webhook arrived while the run was listing
 			run.Missing--
 			run.Matched++
@@ -337,22 +393,24 @@ func anyOf(keys []string, sets ...map[string]bool) bool {
 }
 
 // backfill stores a synthetic event for it (or asks the provider to
-// redeliver it); dup reports that the event was already stored.
-func (r *Runner) backfill(ctx context.Context, src *Source, runID string, it *Item) (dup bool, err error) {
+// redeliver it); dup reports that the event was already stored,
+// quarantined the reason it failed ingest validation (it was quarantined,
+// not stored).
+func (r *Runner) backfill(ctx context.Context, src *Source, runID string, it *Item) (dup bool, quarantined string, err error) {
 	if src.Redeliver {
 		rd, ok := src.Lister.(Redeliverer)
 		if !ok {
-			return false, fmt.Errorf("provider %s cannot redeliver", src.Provider)
+			return false, "", fmt.Errorf("provider %s cannot redeliver", src.Provider)
 		}
-		return false, rd.Redeliver(ctx, it)
+		return false, "", rd.Redeliver(ctx, it)
 	}
 	if it.Body == nil {
 		f, ok := src.Lister.(Fetcher)
 		if !ok {
-			return false, fmt.Errorf("listing carries no payload")
+			return false, "", fmt.Errorf("listing carries no payload")
 		}
 		if err := f.Fetch(ctx, it); err != nil {
-			return false, err
+			return false, "", err
 		}
 	}
 	now := r.cfg.Now()
@@ -364,17 +422,23 @@ func (r *Runner) backfill(ctx context.Context, src *Source, runID string, it *It
 	h.Set(RunHeader, runID)
 	ev := &webhook.Event{ID: webhook.NewID("evt_", now), Source: src.Name, Provider: src.Provider, Topic: it.Topic,
 		DedupKey: it.Key, ReceivedAt: now, Headers: h, Body: it.Body}
+	if r.cfg.Gate != nil {
+		reason, err := r.cfg.Gate.Admit(ctx, ev)
+		if err != nil || reason != "" {
+			return false, reason, err
+		}
+	}
 	ds := r.cfg.Router.Deliveries(ctx, ev)
 	res, err := r.cfg.Store.Ingest(ctx, ev, ds)
 	if err != nil {
-		return false, err
+		return false, "", err
 	}
 	if !res.Duplicate && r.cfg.Waker != nil {
 		for _, d := range ds {
 			r.cfg.Waker.Wake(d.Destination)
 		}
 	}
-	return res.Duplicate, nil
+	return res.Duplicate, "", nil
 }
 
 // bodyKeys collects the match keys of the events the source received

@@ -54,13 +54,14 @@ func (s *Stripe) List(ctx context.Context, since, until time.Time, cursor string
 	var p Page
 	for _, raw := range l.Data {
 		var ev struct {
-			ID   string `json:"id"`
-			Type string `json:"type"`
+			ID      string `json:"id"`
+			Type    string `json:"type"`
+			Created int64  `json:"created"`
 		}
 		if err := json.Unmarshal(raw, &ev); err != nil || ev.ID == "" {
 			return Page{}, fmt.Errorf("stripe: event without an id in the list")
 		}
-		p.Items = append(p.Items, Item{Key: ev.ID, Topic: ev.Type, Ref: ev.ID, Body: raw,
+		p.Items = append(p.Items, Item{Key: ev.ID, Topic: ev.Type, Ref: ev.ID, Body: raw, At: time.Unix(ev.Created, 0),
 			Header: http.Header{"Content-Type": {"application/json; charset=utf-8"}}})
 	}
 	if l.HasMore && len(p.Items) > 0 {

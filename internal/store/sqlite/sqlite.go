@@ -119,7 +119,7 @@ func Open(ctx context.Context, path string, cfg Config) (*Store, error) {
 		for _, p := range append(pragmas, extra...) {
 			v.Add("_pragma", p)
 		}
-		return "file:" + path + "?" + v.Encode()
+		return "file:" + uriPath(path) + "?" + v.Encode()
 	}
 	wdb, err := sql.Open("sqlite", dsn())
 	if err != nil {
@@ -368,3 +368,9 @@ func placeholders(n int) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// uriPath escapes a file path for a SQLite URI filename: '%' starts an
+// escape there, and '?' and '#' end the path.
+func uriPath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+}
