@@ -146,6 +146,12 @@ func (d *faultDisk) serve() {
 			}
 			return // ENODEV: unmounted
 		}
+		if n == 0 {
+			return // the connection to the kernel is gone
+		}
+		if n < 40 {
+			continue // shorter than a FUSE request header: nothing to answer
+		}
 		d.handle(buf[:n])
 	}
 }
