@@ -427,7 +427,7 @@ func TestConsoleBrowser(t *testing.T) {
 	}
 	op.screenshot("routes")
 
-	for _, p := range []string{"destinations", "quarantine", "alerts"} {
+	for _, p := range []string{"quarantine", "alerts"} {
 		op.open("/console/" + p)
 		op.screenshot(p)
 	}
@@ -459,6 +459,39 @@ func TestConsoleBrowser(t *testing.T) {
 		t.Errorf("after verifying, the filtered list shows %d rows, want it still filtered to 1", n)
 	}
 	adm.screenshot("audit")
+
+	// Destinations: the operator pauses oms with a reason; a new order
+	// waits as due work until the operator resumes it, then it is delivered.
+	op.open("/console/destinations")
+	if st := op.text("#dest-oms td.status"); !strings.HasPrefix(st, "active") {
+		t.Fatalf("oms status %q, want active", st)
+	}
+	if br := op.text("#dest-oms td.breaker"); br != "closed" {
+		t.Errorf("oms breaker %q, want closed", br)
+	}
+	op.do(chromedp.SendKeys(chromedp.CSS("#dest-oms input[name=reason]"), "vendor maintenance"))
+	op.clickNav(chromedp.CSS("#dest-oms button.pause"))
+	if n := op.text("#notice"); !strings.Contains(n, "Destination oms paused") {
+		t.Errorf("notice after pause: %q", n)
+	}
+	if st := op.text("#dest-oms td.status"); !strings.HasPrefix(st, "paused") || !strings.Contains(st, "paused by oncall: vendor maintenance") {
+		t.Fatalf("oms status after pause %q", st)
+	}
+	before = cn.sink.count()
+	heldID, _ := cn.event(t, "wh-held-4001", 40, webhook.StatePending)
+	op.waitText("/console/destinations", "#dest-oms td:nth-child(4)", "1")
+	if n := cn.sink.count(); n != before {
+		t.Errorf("the sink received %d requests while oms was paused", n-before)
+	}
+	op.screenshot("destinations")
+	op.clickNav(chromedp.CSS("#dest-oms button.resume"))
+	if st := op.text("#dest-oms td.status"); !strings.HasPrefix(st, "active") {
+		t.Errorf("oms status after resume %q", st)
+	}
+	waitState(t, cn.node, heldID, webhook.StateSucceeded)
+	if cn.sink.count() <= before {
+		t.Error("the held order was not delivered after resume")
+	}
 }
 
 // TestConsoleBrowserViewer: a viewer sees the dead letter but no replay
@@ -491,6 +524,13 @@ func TestConsoleBrowserViewer(t *testing.T) {
 	}
 	if n := v.count("#run, textarea"); n != 0 {
 		t.Errorf("a viewer sees the preview playground (%d controls)", n)
+	}
+	v.open("/console/destinations")
+	if n := v.count("#dest-oms"); n != 1 {
+		t.Errorf("a viewer's destinations page shows %d oms rows, want 1", n)
+	}
+	if n := v.count("#destinations form, #destinations button"); n != 0 {
+		t.Errorf("a viewer's destinations page offers %d controls", n)
 	}
 	// Forge the replay form with the viewer's valid CSRF token.
 	forge := fmt.Sprintf(`(() => {

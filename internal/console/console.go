@@ -116,6 +116,7 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("GET /console/dlq", c.page(c.dlq))
 	mux.Handle("POST /console/dlq/replay", c.page(c.dlqReplay))
 	mux.Handle("GET /console/destinations", c.page(c.destinations))
+	mux.Handle("POST /console/destinations/{name}/{action}", c.page(c.destinationAction))
 	mux.Handle("GET /console/quarantine", c.page(c.quarantine))
 	mux.Handle("GET /console/alerts", c.page(c.alerts))
 	mux.Handle("GET /console/routes", c.page(c.routeList))

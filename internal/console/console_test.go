@@ -57,9 +57,19 @@ type fixture struct {
 	path  string // the SQLite file
 	srv   *httptest.Server
 
-	mu  sync.Mutex
-	now time.Time
-	seq int
+	mu      sync.Mutex
+	now     time.Time
+	seq     int
+	breaker map[string]string // this node's breaker per destination; closed when absent
+}
+
+func (f *fixture) breakerState(name string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if b, ok := f.breaker[name]; ok {
+		return b
+	}
+	return "closed"
 }
 
 func (f *fixture) clock() time.Time {
@@ -78,6 +88,7 @@ func setup(t *testing.T) *fixture {
 	}
 	f.store = st
 	h := api.New(api.Config{Store: st, Now: f.clock, Destinations: []string{"idle", "oms"},
+		DestinationControls: api.DestinationControls{Controls: st, Breaker: f.breakerState},
 		Tokens: []config.Token{
 			{Name: "root", Token: adminToken, Role: "admin"},
 			{Name: "oncall", Token: operatorToken, Role: "operator"},

@@ -73,14 +73,18 @@ func lastRunPerSource(runs []api.ReconcileRun) []api.ReconcileRun {
 	return out
 }
 
-// GET /console/destinations: each destination's queue.
+// GET /console/destinations: each destination's status, breaker and queue.
 func (c *Console) destinations(w http.ResponseWriter, r *http.Request, q *request) error {
 	ds, err := q.client.Destinations(r.Context())
 	if err != nil {
 		return err
 	}
-	c.render(w, r, q.sess, http.StatusOK, "destinations", map[string]any{"Destinations": ds.Destinations,
-		"Now": c.now()})
+	data := map[string]any{"Destinations": ds.Destinations, "Now": c.now()}
+	if n, ok := destinationNotices[r.URL.Query().Get("notice")]; ok {
+		// The notice names the destination the action answered for.
+		data["Notice"] = "Destination " + r.URL.Query().Get("destination") + " " + n
+	}
+	c.render(w, r, q.sess, http.StatusOK, "destinations", data)
 	return nil
 }
 
