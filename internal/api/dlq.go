@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hookyard/hookyard/internal/store"
 	"github.com/hookyard/hookyard/internal/webhook"
@@ -37,10 +39,11 @@ func (s *server) dlqList(w http.ResponseWriter, r *http.Request, _ who) error {
 // succeeded deliveries. Replay keeps each delivery's
 // idempotency key and resets its attempt budget.
 //
-// The server replays as fast as the store allows; rate limiting a bulk
-// replay is the client's job: `hookyard dlq replay --all --rate N/s` pages
-// through GET /api/v1/dlq and sends the ids here in chunks, paced to N ids
-// per second, so a destination recovering from an outage is not flooded.
+// With rate (deliveries per second), the replayed deliveries become due
+// spread out at that rate, a tenth of a second's worth at a time, so a
+// destination recovering from an outage is not flooded; the answer's
+// due_until says when the last of them becomes due. Without it they are all
+// due at once.
 func (s *server) dlqReplay(w http.ResponseWriter, r *http.Request, caller who) error {
 	var req ReplayRequest
 	if err := readJSON(w, r, &req); err != nil {
@@ -55,6 +58,8 @@ func (s *server) dlqReplay(w http.ResponseWriter, r *http.Request, caller who) e
 		return invalid("destination", `destination, route, error_classes, since and until filter only "all": true; with ids, give the ids`)
 	case len(req.IDs) > MaxReplayIDs:
 		return invalid("ids", "%d ids in one request; send at most %d per request", len(req.IDs), MaxReplayIDs)
+	case req.Rate < 0 || req.Rate > maxReplayRate || math.IsNaN(req.Rate):
+		return invalid("rate", "want deliveries per second between 0 (no pacing) and %d", maxReplayRate)
 	}
 	since, until, _, err := common(url.Values{"since": {req.Since}, "until": {req.Until}}, s.now())
 	if err != nil {
@@ -72,10 +77,14 @@ func (s *server) dlqReplay(w http.ResponseWriter, r *http.Request, caller who) e
 	f := store.DeliveryFilter{Destination: req.Destination, Route: req.Route, ErrorClasses: req.ErrorClasses,
 		States: states, Since: since, Until: until}
 	var res ReplayResult
+	p := &replayPacer{store: s.store, start: s.now(), rate: req.Rate}
 	if req.All {
-		res, err = s.replayAll(r.Context(), req.DryRun, f)
+		res, err = s.replayAll(r.Context(), req.DryRun, f, p)
 	} else {
-		res, err = s.replayIDs(r.Context(), req, states)
+		res, err = s.replayIDs(r.Context(), req, states, p)
+	}
+	if res.Replayed > 0 && req.Rate > 0 {
+		res.DueUntil = utc(p.last)
 	}
 	if err != nil {
 		return err
@@ -109,7 +118,7 @@ func replayDetail(req ReplayRequest, res ReplayResult) string {
 
 // replayIDs replays the listed deliveries that are dead; others (unknown,
 // live, or terminal but not dead) are not in the DLQ and are skipped.
-func (s *server) replayIDs(ctx context.Context, req ReplayRequest, states []webhook.State) (ReplayResult, error) {
+func (s *server) replayIDs(ctx context.Context, req ReplayRequest, states []webhook.State, p *replayPacer) (ReplayResult, error) {
 	res := ReplayResult{DryRun: req.DryRun}
 	seen := make(map[string]bool, len(req.IDs))
 	var dead []string
@@ -135,7 +144,7 @@ func (s *server) replayIDs(ctx context.Context, req ReplayRequest, states []webh
 	if req.DryRun || len(dead) == 0 {
 		return res, nil
 	}
-	n, err := s.store.DeliveryReplay(ctx, dead, s.now())
+	n, err := p.replay(ctx, dead)
 	res.Replayed = n
 	return res, err
 }
@@ -143,7 +152,7 @@ func (s *server) replayIDs(ctx context.Context, req ReplayRequest, states []webh
 // replayAll replays every dead delivery matching the filters, a page at a
 // time. Keyset pagination by id stays correct while replayed rows leave the
 // queue.
-func (s *server) replayAll(ctx context.Context, dryRun bool, f store.DeliveryFilter) (ReplayResult, error) {
+func (s *server) replayAll(ctx context.Context, dryRun bool, f store.DeliveryFilter, p *replayPacer) (ReplayResult, error) {
 	res := ReplayResult{DryRun: dryRun}
 	var err error
 	if res.Matched, err = s.store.DeliveryCount(ctx, f); err != nil || dryRun {
@@ -160,7 +169,7 @@ func (s *server) replayAll(ctx context.Context, dryRun bool, f store.DeliveryFil
 			ids[i] = ds[i].ID
 		}
 		if len(ids) > 0 {
-			n, err := s.store.DeliveryReplay(ctx, ids, s.now())
+			n, err := p.replay(ctx, ids)
 			res.Replayed += n
 			if err != nil {
 				return res, err
@@ -171,6 +180,44 @@ func (s *server) replayAll(ctx context.Context, dryRun bool, f store.DeliveryFil
 		}
 		f.Cursor = next
 	}
+}
+
+// maxReplayRate bounds ReplayRequest.Rate.
+const maxReplayRate = 100000
+
+// replayPacer replays deliveries with due times spread at rate per second
+// from start (all due at start when rate is 0), in buckets of a tenth of a
+// second's worth, across however many calls a bulk replay makes.
+type replayPacer struct {
+	store interface {
+		DeliveryReplay(ctx context.Context, ids []string, due time.Time) (int, error)
+	}
+	start time.Time
+	rate  float64
+	n     int       // deliveries scheduled so far
+	last  time.Time // due time of the last bucket used
+}
+
+func (p *replayPacer) replay(ctx context.Context, ids []string) (int, error) {
+	if p.rate <= 0 {
+		p.last = p.start
+		return p.store.DeliveryReplay(ctx, ids, p.start)
+	}
+	step := max(1, int(math.Ceil(p.rate/10)))
+	total := 0
+	for len(ids) > 0 {
+		k := min(step-p.n%step, len(ids))
+		bucket := p.n - p.n%step
+		p.last = p.start.Add(time.Duration(float64(bucket) / p.rate * float64(time.Second)))
+		n, err := p.store.DeliveryReplay(ctx, ids[:k], p.last)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		p.n += n
+		ids = ids[k:]
+	}
+	return total, nil
 }
 
 // replayStates checks the states a replay may select: terminal ones only;

@@ -16,8 +16,14 @@ import (
 // given class.
 func (f *fixture) killWith(t *testing.T, dest string, code int, class string) {
 	t.Helper()
+	f.killAt(t, dest, code, class, t0)
+}
+
+// killAt is killWith for the deliveries due by at.
+func (f *fixture) killAt(t *testing.T, dest string, code int, class string, at time.Time) {
+	t.Helper()
 	ctx := context.Background()
-	cs, err := f.store.DeliveryClaim(ctx, store.ClaimParams{Destination: dest, Owner: "test", Limit: 1000, Lease: time.Minute, Now: t0})
+	cs, err := f.store.DeliveryClaim(ctx, store.ClaimParams{Destination: dest, Owner: "test", Limit: 1000, Lease: time.Minute, Now: at})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,5 +109,58 @@ func TestDLQReplayFilterErrors(t *testing.T) {
 	status, _, body := f.do(t, "GET", "/api/v1/dlq?error_class=nope", viewerToken, "")
 	if status != http.StatusBadRequest || !strings.Contains(body, "error_class") {
 		t.Errorf("dlq list with bad class: %d %s", status, body)
+	}
+}
+
+// A paced replay spreads the deliveries' due times at the asked rate, a
+// tenth of a second's worth at a time, and says when the last becomes due.
+func TestDLQReplayPaced(t *testing.T) {
+	f := setup(t)
+	for range 25 {
+		f.ingest(t, "shop", "orders/create", []byte(`{}`), "erp")
+	}
+	f.killWith(t, "erp", 503, webhook.ClassHTTP5xx)
+	ctx := context.Background()
+	c := f.client(operatorToken)
+	res, err := c.DLQReplay(ctx, api.ReplayRequest{All: true, Destination: "erp", Rate: 10})
+	if err != nil || res.Replayed != 25 {
+		t.Fatalf("paced replay: %+v %v", res, err)
+	}
+	// 25 at 10/s, one per tenth of a second: due at t0, t0+0.1s, …, t0+2.4s.
+	if want := t0.Add(2400 * time.Millisecond); !res.DueUntil.Equal(want) {
+		t.Fatalf("due_until = %v, want %v", res.DueUntil, want)
+	}
+	ds, _, err := f.store.DeliveryList(ctx, store.DeliveryFilter{Destination: "erp", States: []webhook.State{webhook.StatePending}, Limit: 100})
+	if err != nil || len(ds) != 25 {
+		t.Fatalf("pending after replay: %d %v", len(ds), err)
+	}
+	perSlot := map[time.Duration]int{}
+	for _, d := range ds {
+		off := d.NextAttemptAt.Sub(t0)
+		if off < 0 || off > 2400*time.Millisecond || off%(100*time.Millisecond) != 0 {
+			t.Fatalf("due at t0%+v, want a tenth-second step within 2.4 s", off)
+		}
+		perSlot[off]++
+	}
+	for off, n := range perSlot {
+		if n != 1 {
+			t.Errorf("%d deliveries due at t0+%v, want 1 per tenth of a second", n, off)
+		}
+	}
+
+	// At 100/s a tenth of a second holds 10; unpaced, all are due at once.
+	f.killAt(t, "erp", 503, webhook.ClassHTTP5xx, t0.Add(time.Hour))
+	if res, err = c.DLQReplay(ctx, api.ReplayRequest{All: true, Rate: 100}); err != nil || res.Replayed != 25 ||
+		!res.DueUntil.Equal(t0.Add(200*time.Millisecond)) {
+		t.Fatalf("replay at 100/s: %+v %v; want due_until t0+200ms", res, err)
+	}
+	f.killAt(t, "erp", 503, webhook.ClassHTTP5xx, t0.Add(time.Hour))
+	if res, err = c.DLQReplay(ctx, api.ReplayRequest{All: true}); err != nil || res.Replayed != 25 || !res.DueUntil.IsZero() {
+		t.Fatalf("unpaced replay: %+v %v", res, err)
+	}
+	for _, body := range []string{`{"all":true,"rate":-1}`, `{"all":true,"rate":1e9}`} {
+		if status, _, b := f.do(t, "POST", "/api/v1/dlq/replay", operatorToken, body); status != 400 || !strings.Contains(b, "rate") {
+			t.Errorf("%s = %d %s, want 400 naming rate", body, status, b)
+		}
 	}
 }

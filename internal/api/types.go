@@ -151,6 +151,9 @@ type ReplayRequest struct {
 	Until  string   `json:"until,omitempty"`
 	States []string `json:"states,omitempty"`
 	DryRun bool     `json:"dry_run,omitempty"`
+	// Rate paces the replay: the deliveries become due spread out at this
+	// many per second. Zero: all due at once.
+	Rate float64 `json:"rate,omitempty"`
 }
 
 // MaxReplayIDs bounds ReplayRequest.IDs; send more in several requests.
@@ -164,6 +167,9 @@ type ReplayResult struct {
 	Matched  int  `json:"matched"`
 	Replayed int  `json:"replayed"`
 	DryRun   bool `json:"dry_run"`
+	// DueUntil is when the last replayed delivery becomes due, for a paced
+	// replay (Rate set).
+	DueUntil time.Time `json:"due_until,omitzero"`
 }
 
 // EventQuery filters GET /api/v1/events. Zero fields match all.
