@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/hookyard/hookyard/internal/config"
 	"github.com/hookyard/hookyard/internal/deliver"
@@ -120,6 +121,10 @@ func transformOptions(cfg *config.Config) (transform.Options, error) {
 		set(&rules.FirstTimeScore, r.FirstTimeScore)
 		set(&rules.VelocityThreshold, r.VelocityThreshold)
 		set(&rules.VelocityScore, r.VelocityScore)
+		if r.VelocityWindow > 0 {
+			rules.Counter = transform.NewVelocityCounter(time.Duration(r.VelocityWindow), 0)
+			rules.VelocityBy = r.VelocityBy
+		}
 		opts.Risk = &rules
 	}
 	return opts, nil

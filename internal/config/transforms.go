@@ -34,6 +34,8 @@ type LookupTable struct {
 // Risk overrides risk_score's rules; absent keys keep their defaults
 // (high value 500 → 30, country mismatch 25, first-time customer 15,
 // velocity 3 recent orders → 30). A score of 0 turns a rule off.
+// VelocityWindow turns on the node's own velocity counter: the distinct
+// orders per VelocityBy key ("customer", the default, or "ip") within it.
 type Risk struct {
 	HighValue            *string           `yaml:"high_value,omitempty"`
 	HighValueByCurrency  map[string]string `yaml:"high_value_by_currency,omitempty"`
@@ -42,6 +44,8 @@ type Risk struct {
 	FirstTimeScore       *int              `yaml:"first_time_score,omitempty"`
 	VelocityThreshold    *int              `yaml:"velocity_threshold,omitempty"`
 	VelocityScore        *int              `yaml:"velocity_score,omitempty"`
+	VelocityWindow       Duration          `yaml:"velocity_window,omitempty"`
+	VelocityBy           string            `yaml:"velocity_by,omitempty"`
 }
 
 // Drift configures schema drift tracking: per (source, topic), the JSON
@@ -130,6 +134,17 @@ func (v *validator) transforms() {
 		}
 		if r.HighValue != nil && *r.HighValue != "" && !decimalRE.MatchString(*r.HighValue) {
 			v.errorf("transforms.risk.high_value", "%s is not a decimal amount (e.g. \"500\" or \"499.99\")", v.show("transforms.risk.high_value", *r.HighValue))
+		}
+		if r.VelocityWindow < 0 {
+			v.errorf("transforms.risk.velocity_window", "must be positive (e.g. 1h)")
+		}
+		switch r.VelocityBy {
+		case "", "customer", "ip":
+			if r.VelocityBy != "" && r.VelocityWindow == 0 {
+				v.errorf("transforms.risk.velocity_by", "needs transforms.risk.velocity_window: there is nothing to count by without it")
+			}
+		default:
+			v.errorf("transforms.risk.velocity_by", "%s is not one of customer, ip", v.show("transforms.risk.velocity_by", r.VelocityBy))
 		}
 		for cur, amt := range r.HighValueByCurrency {
 			p := mapKeyPath("transforms.risk.high_value_by_currency", cur)

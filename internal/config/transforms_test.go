@@ -18,6 +18,8 @@ func TestTransformsConfig(t *testing.T) {
 		"    high_value: \"250\"",
 		"    high_value_by_currency: {JPY: \"40000\"}",
 		"    first_time_score: 0", // 20
+		"    velocity_window: 2h",
+		"    velocity_by: ip",
 		"drift:",
 		"  enabled: true",
 		"  baseline_after: 0",
@@ -36,7 +38,8 @@ func TestTransformsConfig(t *testing.T) {
 		t.Errorf("lookup_tables = %+v", tr.LookupTables)
 	}
 	r := tr.Risk
-	if r == nil || *r.HighValue != "250" || r.HighValueByCurrency["JPY"] != "40000" || *r.FirstTimeScore != 0 || r.HighValueScore != nil {
+	if r == nil || *r.HighValue != "250" || r.HighValueByCurrency["JPY"] != "40000" || *r.FirstTimeScore != 0 || r.HighValueScore != nil ||
+		r.VelocityWindow.D() != 2*time.Hour || r.VelocityBy != "ip" {
 		t.Errorf("risk = %+v", r)
 	}
 	if !cfg.Drift.Enabled || cfg.Drift.Baseline() != 0 || cfg.Drift.Paths() != DefaultDriftMaxPaths ||
@@ -86,6 +89,12 @@ func TestTransformsConfigErrors(t *testing.T) {
 			`config line 14: transforms.risk.high_value: "5e2" is not a decimal amount`},
 		{"risk currency", with("transforms:", "  risk:", "    high_value_by_currency: {yen: \"1\"}"), nil,
 			`transforms.risk.high_value_by_currency.yen: "yen" is not an ISO 4217 code`},
+		{"velocity window negative", with("transforms:", "  risk:", "    velocity_window: -5m"), nil,
+			"config line 14: transforms.risk.velocity_window: must be positive"},
+		{"velocity by unknown", with("transforms:", "  risk:", "    velocity_window: 1h", "    velocity_by: device"), nil,
+			`config line 15: transforms.risk.velocity_by: "device" is not one of customer, ip`},
+		{"velocity by without window", with("transforms:", "  risk:", "    velocity_by: ip"), nil,
+			"config line 14: transforms.risk.velocity_by: needs transforms.risk.velocity_window"},
 		{"drift not a bool", with("drift:", "  enabled: yes"), nil,
 			"config line 13: drift.enabled: want true or false"},
 		{"drift negative", with("drift:", "  baseline_after: -1"), nil,

@@ -2,6 +2,7 @@ package transform
 
 import (
 	"strings"
+	"time"
 )
 
 // Reasons risk_score gives.
@@ -36,11 +37,17 @@ type RiskRules struct {
 	// at or above which VelocityScore is added. The count comes from, in
 	// order: risk_score's argument {recent_orders: n}; a recent_orders field
 	// on the input (the envelope or the order); Velocity, if set, called with
-	// the customer's lower-cased email (or "id:<customer id>"). The window
-	// "recent" covers is whatever the caller's count covers.
+	// the customer's lower-cased email (or "id:<customer id>"); Counter, if
+	// set, which counts the distinct orders of the key VelocityBy names
+	// within its window, this one included. The window "recent" covers is
+	// otherwise whatever the caller's count covers.
 	VelocityThreshold int
 	VelocityScore     int
 	Velocity          func(customer string) (int, error)
+	Counter           *VelocityCounter
+	// VelocityBy is the key Counter counts by: VelocityByCustomer (default)
+	// or VelocityByIP.
+	VelocityBy string
 }
 
 // DefaultRiskRules returns the rules risk_score uses unless configured.
@@ -121,6 +128,15 @@ func (l *library) riskScore(v any, args []any) any {
 			recent, known = n, true
 		}
 	}
+	if !known && rules.Counter != nil {
+		who := customerKey(c)
+		if rules.VelocityBy == VelocityByIP {
+			who = buyerIP(c)
+		}
+		if who != "" {
+			recent, known = rules.Counter.Observe(who, str(c.doc["id"]), time.Now()), true
+		}
+	}
 	if known && rules.VelocityThreshold > 0 && recent >= rules.VelocityThreshold {
 		hit(RiskVelocity, rules.VelocityScore)
 	}
@@ -166,4 +182,11 @@ func customerKey(c *canonical) string {
 		return "id:" + id
 	}
 	return ""
+}
+
+// buyerIP is the IP address the order was placed from, where the platform
+// records it (Shopify browser_ip, WooCommerce customer_ip_address).
+func buyerIP(c *canonical) string {
+	d := c.o.doc
+	return firstString(d["browser_ip"], get(d, "client_details", "browser_ip"), d["customer_ip_address"])
 }
