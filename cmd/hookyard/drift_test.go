@@ -44,7 +44,11 @@ func TestSchemaDrift(t *testing.T) {
 	})
 	_, ack := post(t, n.ingestURL("shop"), []byte(`{"id":9,"total_price":19.99,"coupon":"X"}`), "drift-9")
 	id, _ := decodeAck(t, ack)
-	l := waitDrift("drift of the fourth event", func(l api.DriftList) bool { return len(l.Streams[0].Changes) == 3 })
+	// The stream's event count and its changes are flushed separately, so
+	// wait for both.
+	l := waitDrift("drift of the fourth event", func(l api.DriftList) bool {
+		return len(l.Streams[0].Changes) == 3 && l.Streams[0].Events == 4
+	})
 	want := fmt.Sprintf("%+v", []drift.Change{
 		{Path: ".coupon", Kind: "new", Type: "string", Count: 1, Example: id},
 		{Path: ".email", Kind: "missing", BaselineTypes: []string{"string"}, Count: 1, Example: id},
