@@ -9,10 +9,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/hookyard/hookyard/internal/store/storetest"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,42 +40,17 @@ func buildHookyard(t *testing.T) string {
 	return bin
 }
 
-// pgSchema creates a schema of its own for one test in the PostgreSQL named
-// by HOOKYARD_TEST_POSTGRES_URL (skipping without it) and returns a DSN
-// whose search_path selects it, and a connection for inspecting it. The
-// schema is dropped when the test ends.
+// pgSchema gives one test a schema of its own (storetest.PostgresDSN) and
+// returns its DSN and a connection on it for inspecting it.
 func pgSchema(t *testing.T, prefix string) (string, *pgx.Conn) {
 	t.Helper()
-	base := os.Getenv("HOOKYARD_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("HOOKYARD_TEST_POSTGRES_URL not set: skipping a PostgreSQL test")
-	}
-	ctx := context.Background()
-	schema := fmt.Sprintf("%s_%d", prefix, time.Now().UnixNano())
-	conn, err := pgx.Connect(ctx, base)
+	dsn, _ := storetest.PostgresDSN(t, prefix)
+	conn, err := pgx.Connect(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(ctx, "SET search_path TO "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		// The connection may have died with a server restart: use a new one.
-		c, err := pgx.Connect(context.Background(), base)
-		if err == nil {
-			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-		conn.Close(context.Background())
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), conn
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return dsn, conn
 }
 
 // child is one hookyard process.

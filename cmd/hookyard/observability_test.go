@@ -3,17 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/hookyard/hookyard/internal/store/storetest"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/hookyard/hookyard/internal/alert"
 	"github.com/hookyard/hookyard/internal/api"
@@ -107,25 +104,8 @@ func TestAlertingWiring(t *testing.T) {
 // alerts, but only the holder of the leadership lock opens incidents and
 // stores notifications; when it goes, the other takes over.
 func TestAlertingLeaderOnly(t *testing.T) {
-	base := os.Getenv("HOOKYARD_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("HOOKYARD_TEST_POSTGRES_URL not set: skipping the PostgreSQL leadership test")
-	}
+	dsn, schema := storetest.PostgresDSN(t, "hy_alert_leader")
 	ctx := context.Background()
-	schema := fmt.Sprintf("hy_alert_leader_%d", time.Now().UnixNano())
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
 
 	cfg := &config.Config{
 		Destinations: []config.Destination{{Name: "oms"}},
@@ -140,12 +120,12 @@ func TestAlertingLeaderOnly(t *testing.T) {
 	opts := leader.Options{Name: schema, Interval: 50 * time.Millisecond}
 	var nodes []*node
 	for range 2 {
-		st, err := postgres.Open(ctx, u.String(), postgres.Config{})
+		st, err := postgres.Open(ctx, dsn, postgres.Config{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
-		ld, err := leader.NewPostgres(ctx, u.String(), opts)
+		ld, err := leader.NewPostgres(ctx, dsn, opts)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,16 +3,12 @@ package alert
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"github.com/hookyard/hookyard/internal/store/storetest"
 	"net/http"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/hookyard/hookyard/internal/config"
 	"github.com/hookyard/hookyard/internal/deliver"
@@ -200,25 +196,8 @@ func TestIncidentResolvesAfterRestart(t *testing.T) {
 // incident; when the leader closes, the follower takes over and continues
 // the incident (no second firing), then resolves it once.
 func TestIncidentLeaderHandover(t *testing.T) {
-	base := os.Getenv("HOOKYARD_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("HOOKYARD_TEST_POSTGRES_URL not set: skipping the PostgreSQL leader handover test")
-	}
+	dsn, schema := storetest.PostgresDSN(t, "hy_alert_handover")
 	ctx := context.Background()
-	schema := fmt.Sprintf("hy_alert_handover_%d", time.Now().UnixNano())
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
 
 	type node struct {
 		st     *postgres.Store
@@ -229,12 +208,12 @@ func TestIncidentLeaderHandover(t *testing.T) {
 	opts := leader.Options{Name: schema, Interval: 50 * time.Millisecond}
 	var nodes []*node
 	for range 2 {
-		st, err := postgres.Open(ctx, u.String(), postgres.Config{MaxConns: 4})
+		st, err := postgres.Open(ctx, dsn, postgres.Config{MaxConns: 4})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
-		ld, err := leader.NewPostgres(ctx, u.String(), opts)
+		ld, err := leader.NewPostgres(ctx, dsn, opts)
 		if err != nil {
 			t.Fatal(err)
 		}

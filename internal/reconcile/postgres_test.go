@@ -2,15 +2,10 @@ package reconcile_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
-	"net/url"
-	"os"
+	"github.com/hookyard/hookyard/internal/store/storetest"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/hookyard/hookyard/internal/leader"
 	"github.com/hookyard/hookyard/internal/reconcile"
@@ -24,33 +19,8 @@ import (
 // DSN using it.
 func pgSchema(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("HOOKYARD_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("HOOKYARD_TEST_POSTGRES_URL not set: skipping the PostgreSQL cluster test")
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "hy_reconcile_" + hex.EncodeToString(b[:])
-	exec := func(sql string) {
-		conn, err := pgx.Connect(context.Background(), base)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), sql); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exec("CREATE SCHEMA " + schema)
-	t.Cleanup(func() { exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	dsn, _ := storetest.PostgresDSN(t, "hy_reconcile")
+	return dsn
 }
 
 // TestClusterOneRunPerSourceAndResume: two nodes on one PostgreSQL

@@ -3,16 +3,13 @@ package retention
 import (
 	"context"
 	"fmt"
+	"github.com/hookyard/hookyard/internal/store/storetest"
 	"net/http"
-	"net/url"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/hookyard/hookyard/internal/leader"
 	"github.com/hookyard/hookyard/internal/store"
@@ -137,36 +134,18 @@ func TestOnceStopsWhenLeadershipIsLost(t *testing.T) {
 // lock leadership run the job at once; only the leader deletes, and the
 // old events are gone exactly once.
 func TestTwoNodesOnPostgres(t *testing.T) {
-	base := os.Getenv("HOOKYARD_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("HOOKYARD_TEST_POSTGRES_URL not set: skipping the PostgreSQL retention test (.ci/run sets it)")
-	}
+	dsn, schema := storetest.PostgresDSN(t, "hy_retention")
 	ctx := context.Background()
-	schema := fmt.Sprintf("hy_retention_%d", time.Now().UnixNano())
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		conn.Close(context.Background())
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
 	var stores [2]*postgres.Store
 	var nodes [2]*leader.Postgres
+	var err error
 	opt := leader.Options{Name: "test/retention/" + schema, Interval: 100 * time.Millisecond}
 	for i := range stores {
-		if stores[i], err = postgres.Open(ctx, u.String(), postgres.Config{}); err != nil {
+		if stores[i], err = postgres.Open(ctx, dsn, postgres.Config{}); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { stores[i].Close() })
-		if nodes[i], err = leader.NewPostgres(ctx, u.String(), opt); err != nil {
+		if nodes[i], err = leader.NewPostgres(ctx, dsn, opt); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { nodes[i].Close() })
