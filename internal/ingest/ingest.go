@@ -361,12 +361,21 @@ func (h *Handler) Admit(ctx context.Context, ev *webhook.Event) (reason string, 
 		return "", nil
 	}
 	reason = title + ": " + detail
-	ev.ID = webhook.NewID("qtn_", ev.ReceivedAt)
-	if err := h.store.Quarantine(ctx, ev, reason); err != nil {
+	if err := h.keep(ctx, ev, title, detail); err != nil {
 		return "", fmt.Errorf("quarantine: %w", err)
 	}
-	h.log.Info("backfilled event quarantined", "source", ev.Source, "quarantine_id", ev.ID, "reason", title)
 	return reason, nil
+}
+
+// keep stores an event that failed validation in the quarantine, under a
+// quarantine id, with the reason.
+func (h *Handler) keep(ctx context.Context, ev *webhook.Event, title, detail string) error {
+	ev.ID = webhook.NewID("qtn_", ev.ReceivedAt)
+	if err := h.store.Quarantine(ctx, ev, title+": "+detail); err != nil {
+		return err
+	}
+	h.log.Info("request quarantined", "source", ev.Source, "quarantine_id", ev.ID, "reason", title)
+	return nil
 }
 
 // bodyKey is the dedup key of a provider that sends no delivery id.
@@ -379,15 +388,13 @@ func bodyKey(body []byte) string {
 // the validation failure. If it cannot be stored the answer is 503, so the
 // provider retries and nothing authentic is lost.
 func (h *Handler) quarantine(w http.ResponseWriter, r *http.Request, ev *webhook.Event, status int, title, reason string) {
-	ev.ID = webhook.NewID("qtn_", ev.ReceivedAt)
-	if err := h.store.Quarantine(r.Context(), ev, title+": "+reason); err != nil {
+	if err := h.keep(r.Context(), ev, title, reason); err != nil {
 		h.log.Error("quarantine not stored", "source", ev.Source, "size", len(ev.Body), "error", err.Error())
 		w.Header().Set("Retry-After", "5")
 		problem(w, http.StatusServiceUnavailable, "Not stored",
 			"the request failed validation and could not be quarantined; retry later")
 		return
 	}
-	h.log.Info("request quarantined", "source", ev.Source, "quarantine_id", ev.ID, "reason", title)
 	problem(w, status, title, reason+" (kept in quarantine as "+ev.ID+")")
 }
 
