@@ -185,3 +185,42 @@ func AuditCursor(s string) (int64, error) {
 	}
 	return n, nil
 }
+
+// Scanner is a database row: *sql.Row, *sql.Rows, pgx.Row and pgx.Rows.
+type Scanner interface{ Scan(dest ...any) error }
+
+// TokenColumns and AuditColumns are the column lists ScanToken and
+// ScanAudit read, in their order; both stores select them.
+const (
+	TokenColumns = `id, name, role, digest, created_at, created_by, expires_at, last_used_at, revoked_at`
+	AuditColumns = `seq, at, actor, role, action, target, request_id, outcome, status, detail, prev_hash, hash`
+)
+
+// ScanToken reads a row of TokenColumns.
+func ScanToken(r Scanner) (Token, error) {
+	var t Token
+	var digest []byte
+	var created, expires, used, revoked int64
+	if err := r.Scan(&t.ID, &t.Name, &t.Role, &digest, &created, &t.CreatedBy, &expires, &used, &revoked); err != nil {
+		return t, err
+	}
+	if len(digest) != len(t.Digest) {
+		return t, fmt.Errorf("token %s: stored digest has %d bytes", t.ID, len(digest))
+	}
+	copy(t.Digest[:], digest)
+	t.CreatedAt, t.ExpiresAt = FromMicros(created), FromMicros(expires)
+	t.LastUsedAt, t.RevokedAt = FromMicros(used), FromMicros(revoked)
+	return t, nil
+}
+
+// ScanAudit reads a row of AuditColumns.
+func ScanAudit(r Scanner) (AuditEntry, error) {
+	var e AuditEntry
+	var at int64
+	if err := r.Scan(&e.Seq, &at, &e.Actor, &e.Role, &e.Action, &e.Target, &e.RequestID, &e.Outcome,
+		&e.Status, &e.Detail, &e.PrevHash, &e.Hash); err != nil {
+		return e, err
+	}
+	e.At = FromMicros(at)
+	return e, nil
+}

@@ -21,11 +21,9 @@ var (
 // appends across nodes, so each reads the chain's true head.
 const auditLock int64 = 0x686f6f6b61756474 // "hookaudt"
 
-const tokenCols = `id, name, role, digest, created_at, created_by, expires_at, last_used_at, revoked_at`
-
 // TokenCreate implements store.Tokens.
 func (s *Store) TokenCreate(ctx context.Context, t store.Token) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO api_tokens (`+tokenCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+	_, err := s.pool.Exec(ctx, `INSERT INTO api_tokens (`+store.TokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		text(t.ID), text(t.Name), text(t.Role), t.Digest[:], store.Micros(t.CreatedAt), text(t.CreatedBy),
 		store.Micros(t.ExpiresAt), store.Micros(t.LastUsedAt), store.Micros(t.RevokedAt))
 	var pe *pgconn.PgError
@@ -37,7 +35,7 @@ func (s *Store) TokenCreate(ctx context.Context, t store.Token) error {
 
 // TokenGet implements store.Tokens.
 func (s *Store) TokenGet(ctx context.Context, id string) (store.Token, error) {
-	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE id = $1`, text(id)))
+	t, err := store.ScanToken(s.pool.QueryRow(ctx, `SELECT `+store.TokenColumns+` FROM api_tokens WHERE id = $1`, text(id)))
 	if err != nil {
 		return store.Token{}, s.notFound(err, "token "+id)
 	}
@@ -46,14 +44,14 @@ func (s *Store) TokenGet(ctx context.Context, id string) (store.Token, error) {
 
 // TokenList implements store.Tokens.
 func (s *Store) TokenList(ctx context.Context) ([]store.Token, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+tokenCols+` FROM api_tokens ORDER BY created_at DESC, id DESC`)
+	rows, err := s.pool.Query(ctx, `SELECT `+store.TokenColumns+` FROM api_tokens ORDER BY created_at DESC, id DESC`)
 	if err != nil {
 		return nil, s.unavailable("token list", err)
 	}
 	defer rows.Close()
 	var out []store.Token
 	for rows.Next() {
-		t, err := scanToken(rows)
+		t, err := store.ScanToken(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -79,24 +77,6 @@ func (s *Store) TokenTouch(ctx context.Context, id string, at time.Time) error {
 	return s.unavailable("token touch", err)
 }
 
-func scanToken(r pgx.Row) (store.Token, error) {
-	var t store.Token
-	var digest []byte
-	var created, expires, used, revoked int64
-	if err := r.Scan(&t.ID, &t.Name, &t.Role, &digest, &created, &t.CreatedBy, &expires, &used, &revoked); err != nil {
-		return t, err
-	}
-	if len(digest) != len(t.Digest) {
-		return t, fmt.Errorf("token %s: stored digest has %d bytes", t.ID, len(digest))
-	}
-	copy(t.Digest[:], digest)
-	t.CreatedAt, t.ExpiresAt = store.FromMicros(created), store.FromMicros(expires)
-	t.LastUsedAt, t.RevokedAt = store.FromMicros(used), store.FromMicros(revoked)
-	return t, nil
-}
-
-const auditCols = `seq, at, actor, role, action, target, request_id, outcome, status, detail, prev_hash, hash`
-
 // AuditAppend implements store.Audit. A transaction advisory lock makes
 // reading the chain's head and inserting after it atomic across nodes.
 func (s *Store) AuditAppend(ctx context.Context, e store.AuditEntry) (store.AuditEntry, error) {
@@ -112,7 +92,7 @@ func (s *Store) AuditAppend(ctx context.Context, e store.AuditEntry) (store.Audi
 			return err
 		}
 		out = store.SealAudit(e, seq+1, prev)
-		_, err = tx.Exec(ctx, `INSERT INTO audit_log (`+auditCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		_, err = tx.Exec(ctx, `INSERT INTO audit_log (`+store.AuditColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 			out.Seq, store.Micros(out.At), out.Actor, out.Role, out.Action, out.Target, out.RequestID, out.Outcome,
 			out.Status, out.Detail, out.PrevHash, out.Hash)
 		return err
@@ -155,7 +135,7 @@ func (s *Store) AuditList(ctx context.Context, f store.AuditFilter) ([]store.Aud
 	} else if cursor > 0 {
 		w.add("seq < ?", cursor)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+auditCols+` FROM audit_log`+w.sql()+` ORDER BY seq `+order+
+	rows, err := s.pool.Query(ctx, `SELECT `+store.AuditColumns+` FROM audit_log`+w.sql()+` ORDER BY seq `+order+
 		fmt.Sprintf(` LIMIT %d`, limit+1), w.args...)
 	if err != nil {
 		return nil, "", s.unavailable("audit list", err)
@@ -163,13 +143,10 @@ func (s *Store) AuditList(ctx context.Context, f store.AuditFilter) ([]store.Aud
 	defer rows.Close()
 	var out []store.AuditEntry
 	for rows.Next() {
-		var e store.AuditEntry
-		var at int64
-		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Role, &e.Action, &e.Target, &e.RequestID, &e.Outcome,
-			&e.Status, &e.Detail, &e.PrevHash, &e.Hash); err != nil {
+		e, err := store.ScanAudit(rows)
+		if err != nil {
 			return nil, "", s.unavailable("audit list", err)
 		}
-		e.At = store.FromMicros(at)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {

@@ -15,8 +15,6 @@ var (
 	_ store.Audit  = (*Store)(nil)
 )
 
-const tokenCols = `id, name, role, digest, created_at, created_by, expires_at, last_used_at, revoked_at`
-
 // TokenCreate implements store.Tokens.
 func (s *Store) TokenCreate(ctx context.Context, t store.Token) error {
 	taken := false
@@ -28,7 +26,7 @@ func (s *Store) TokenCreate(ctx context.Context, t store.Token) error {
 		if taken = n > 0; taken {
 			return nil
 		}
-		_, err := s.w.ExecContext(ctx, `INSERT INTO api_tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := s.w.ExecContext(ctx, `INSERT INTO api_tokens (`+store.TokenColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.ID, t.Name, t.Role, t.Digest[:], store.Micros(t.CreatedAt), t.CreatedBy, store.Micros(t.ExpiresAt),
 			store.Micros(t.LastUsedAt), store.Micros(t.RevokedAt))
 		return err
@@ -41,7 +39,7 @@ func (s *Store) TokenCreate(ctx context.Context, t store.Token) error {
 
 // TokenGet implements store.Tokens.
 func (s *Store) TokenGet(ctx context.Context, id string) (store.Token, error) {
-	t, err := scanToken(s.rdb.QueryRowContext(ctx, `SELECT `+tokenCols+` FROM api_tokens WHERE id = ?`, id))
+	t, err := store.ScanToken(s.rdb.QueryRowContext(ctx, `SELECT `+store.TokenColumns+` FROM api_tokens WHERE id = ?`, id))
 	if err != nil {
 		return store.Token{}, notFound(err, "token "+id)
 	}
@@ -50,14 +48,14 @@ func (s *Store) TokenGet(ctx context.Context, id string) (store.Token, error) {
 
 // TokenList implements store.Tokens.
 func (s *Store) TokenList(ctx context.Context) ([]store.Token, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+tokenCols+` FROM api_tokens ORDER BY created_at DESC, id DESC`)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+store.TokenColumns+` FROM api_tokens ORDER BY created_at DESC, id DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", webhook.ErrUnavailable, err)
 	}
 	defer rows.Close()
 	var out []store.Token
 	for rows.Next() {
-		t, err := scanToken(rows)
+		t, err := store.ScanToken(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -88,26 +86,6 @@ func (s *Store) TokenTouch(ctx context.Context, id string, at time.Time) error {
 	})
 }
 
-type rowScanner interface{ Scan(dest ...any) error }
-
-func scanToken(r rowScanner) (store.Token, error) {
-	var t store.Token
-	var digest []byte
-	var created, expires, used, revoked int64
-	if err := r.Scan(&t.ID, &t.Name, &t.Role, &digest, &created, &t.CreatedBy, &expires, &used, &revoked); err != nil {
-		return t, err
-	}
-	if len(digest) != len(t.Digest) {
-		return t, fmt.Errorf("token %s: stored digest has %d bytes", t.ID, len(digest))
-	}
-	copy(t.Digest[:], digest)
-	t.CreatedAt, t.ExpiresAt = store.FromMicros(created), store.FromMicros(expires)
-	t.LastUsedAt, t.RevokedAt = store.FromMicros(used), store.FromMicros(revoked)
-	return t, nil
-}
-
-const auditCols = `seq, at, actor, role, action, target, request_id, outcome, status, detail, prev_hash, hash`
-
 // AuditAppend implements store.Audit. The single writer serializes
 // appends, so reading the chain's head and inserting after it is atomic.
 func (s *Store) AuditAppend(ctx context.Context, e store.AuditEntry) (store.AuditEntry, error) {
@@ -120,7 +98,7 @@ func (s *Store) AuditAppend(ctx context.Context, e store.AuditEntry) (store.Audi
 			return err
 		}
 		out = store.SealAudit(e, seq+1, prev)
-		_, err = s.w.ExecContext(ctx, `INSERT INTO audit_log (`+auditCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err = s.w.ExecContext(ctx, `INSERT INTO audit_log (`+store.AuditColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			out.Seq, store.Micros(out.At), out.Actor, out.Role, out.Action, out.Target, out.RequestID, out.Outcome,
 			out.Status, out.Detail, out.PrevHash, out.Hash)
 		return err
@@ -160,7 +138,7 @@ func (s *Store) AuditList(ctx context.Context, f store.AuditFilter) ([]store.Aud
 	} else if cursor > 0 {
 		w.add("seq < ?", cursor)
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+auditCols+` FROM audit_log`+w.sql()+` ORDER BY seq `+order+
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+store.AuditColumns+` FROM audit_log`+w.sql()+` ORDER BY seq `+order+
 		` LIMIT `+itoa(limit+1), w.args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: %w", webhook.ErrUnavailable, err)
@@ -168,13 +146,10 @@ func (s *Store) AuditList(ctx context.Context, f store.AuditFilter) ([]store.Aud
 	defer rows.Close()
 	var out []store.AuditEntry
 	for rows.Next() {
-		var e store.AuditEntry
-		var at int64
-		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Role, &e.Action, &e.Target, &e.RequestID, &e.Outcome,
-			&e.Status, &e.Detail, &e.PrevHash, &e.Hash); err != nil {
+		e, err := store.ScanAudit(rows)
+		if err != nil {
 			return nil, "", err
 		}
-		e.At = store.FromMicros(at)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
