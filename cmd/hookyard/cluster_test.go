@@ -53,6 +53,26 @@ func startCluster(t *testing.T, bin string, n int, rest string) []*child {
 // (deliver: timeout + 30s).
 func leaseOf(timeout time.Duration) time.Duration { return timeout + 30*time.Second }
 
+// burstWithFaults sends events from senders across the nodes (a retry goes
+// to the next node) and injects fault k, for k below faults, once (k+1)/
+// (faults+1) of the events are acknowledged. It returns when the burst ends.
+func burstWithFaults(t *testing.T, led *ledger, nodes []*child, events, senders, faults int, fault func(k int)) time.Time {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		led.send(context.Background(), events, senders, func(id int64, try int) string {
+			return nodes[(int(id)+try)%len(nodes)].pub
+		})
+	}()
+	for k := range faults {
+		led.waitCount(t, int64(events)*int64(k+1)/int64(faults+1))
+		fault(k)
+	}
+	<-done
+	return time.Now()
+}
+
 // TestClusterKillNoAckedEventLost: three nodes on one PostgreSQL under a
 // burst of 20,000 events; nodes are SIGKILLed mid-burst and restarted.
 // Every acknowledged event reaches the destination, no effect is applied
@@ -73,21 +93,11 @@ func TestClusterKillNoAckedEventLost(t *testing.T) {
 	nodes := startCluster(t, bin, 3, clusterConfig(dsn, sk.srv.URL, timeout.String(), "oms"))
 
 	led := newLedger()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		led.send(context.Background(), events, senders, func(id int64, try int) string {
-			return nodes[(int(id)+try)%len(nodes)].pub
-		})
-	}()
-	for k := 0; k < kills; k++ {
-		led.waitCount(t, int64(events)*int64(k+1)/int64(kills+1))
+	burstEnd := burstWithFaults(t, led, nodes, events, senders, kills, func(k int) {
 		n := nodes[k%len(nodes)]
 		n.kill()
 		n.start()
-	}
-	<-done
-	burstEnd := time.Now()
+	})
 	ids := led.ids()
 	deadline := burstEnd.Add(leaseOf(timeout) + 30*time.Second)
 	lost, dups := sk.waitDelivered("/oms", ids, deadline)
@@ -384,19 +394,7 @@ func TestClusterPostgresRestart(t *testing.T) {
 	nodes := startCluster(t, bin, 3, clusterConfig(dsn, sk.srv.URL, timeout.String(), "oms"))
 
 	led := newLedger()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		led.send(context.Background(), events, senders, func(id int64, try int) string {
-			return nodes[(int(id)+try)%len(nodes)].pub
-		})
-	}()
-	for k := 0; k < restarts; k++ {
-		led.waitCount(t, int64(events)*int64(k+1)/int64(restarts+1))
-		restartPostgres(t)
-	}
-	<-done
-	burstEnd := time.Now()
+	burstEnd := burstWithFaults(t, led, nodes, events, senders, restarts, func(int) { restartPostgres(t) })
 	for _, n := range nodes {
 		waitReady(t, "http://"+n.pub+"/readyz") // the same processes, never restarted
 	}
