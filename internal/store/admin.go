@@ -224,3 +224,33 @@ func ScanAudit(r Scanner) (AuditEntry, error) {
 	e.At = FromMicros(at)
 	return e, nil
 }
+
+// AuditWhere turns f (with its decoded cursor) into conditions, each passed
+// to add with "?" placeholders, and returns the sort order of seq.
+func AuditWhere(f AuditFilter, cursor int64, add func(cond string, args ...any)) (order string) {
+	if f.Actor != "" {
+		add("actor = ?", f.Actor)
+	}
+	if f.Action != "" {
+		add("action = ?", f.Action)
+	}
+	if f.Target != "" {
+		add("target = ?", f.Target)
+	}
+	if !f.Since.IsZero() {
+		add("at >= ?", Micros(f.Since))
+	}
+	if !f.Until.IsZero() {
+		add("at < ?", Micros(f.Until))
+	}
+	if f.Ascending {
+		if cursor > 0 {
+			add("seq > ?", cursor)
+		}
+		return "ASC"
+	}
+	if cursor > 0 {
+		add("seq < ?", cursor)
+	}
+	return "DESC"
+}

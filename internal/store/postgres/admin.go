@@ -111,30 +111,14 @@ func (s *Store) AuditList(ctx context.Context, f store.AuditFilter) ([]store.Aud
 	}
 	limit := store.PageLimit(f.Limit)
 	w := &where{}
-	if f.Actor != "" {
-		w.add("actor = ?", text(f.Actor))
-	}
-	if f.Action != "" {
-		w.add("action = ?", text(f.Action))
-	}
-	if f.Target != "" {
-		w.add("target = ?", text(f.Target))
-	}
-	if !f.Since.IsZero() {
-		w.add("at >= ?", store.Micros(f.Since))
-	}
-	if !f.Until.IsZero() {
-		w.add("at < ?", store.Micros(f.Until))
-	}
-	order := "DESC"
-	if f.Ascending {
-		order = "ASC"
-		if cursor > 0 {
-			w.add("seq > ?", cursor)
+	order := store.AuditWhere(f, cursor, func(cond string, args ...any) {
+		for i, a := range args {
+			if s, ok := a.(string); ok {
+				args[i] = text(s)
+			}
 		}
-	} else if cursor > 0 {
-		w.add("seq < ?", cursor)
-	}
+		w.add(cond, args...)
+	})
 	rows, err := s.pool.Query(ctx, `SELECT `+store.AuditColumns+` FROM audit_log`+w.sql()+` ORDER BY seq `+order+
 		fmt.Sprintf(` LIMIT %d`, limit+1), w.args...)
 	if err != nil {

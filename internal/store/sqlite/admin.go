@@ -114,30 +114,7 @@ func (s *Store) AuditList(ctx context.Context, f store.AuditFilter) ([]store.Aud
 	}
 	limit := store.PageLimit(f.Limit)
 	w := &where{}
-	if f.Actor != "" {
-		w.add("actor = ?", f.Actor)
-	}
-	if f.Action != "" {
-		w.add("action = ?", f.Action)
-	}
-	if f.Target != "" {
-		w.add("target = ?", f.Target)
-	}
-	if !f.Since.IsZero() {
-		w.add("at >= ?", store.Micros(f.Since))
-	}
-	if !f.Until.IsZero() {
-		w.add("at < ?", store.Micros(f.Until))
-	}
-	order := "DESC"
-	if f.Ascending {
-		order = "ASC"
-		if cursor > 0 {
-			w.add("seq > ?", cursor)
-		}
-	} else if cursor > 0 {
-		w.add("seq < ?", cursor)
-	}
+	order := store.AuditWhere(f, cursor, w.add)
 	rows, err := s.rdb.QueryContext(ctx, `SELECT `+store.AuditColumns+` FROM audit_log`+w.sql()+` ORDER BY seq `+order+
 		` LIMIT `+itoa(limit+1), w.args...)
 	if err != nil {
