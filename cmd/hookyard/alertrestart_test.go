@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,17 +24,7 @@ func TestAlertsAcrossNodeRestart(t *testing.T) {
 	slack := newSink(t, nil)
 	sk := newSink(t, nil)
 	dir := t.TempDir()
-	path := filepath.Join(dir, "hookyard.yaml")
-	cfgText := fmt.Sprintf(`
-server:
-  listen: 127.0.0.1:0
-  admin_listen: 127.0.0.1:0
-  shutdown_timeout: 2s
-  allow_private: [127.0.0.1]
-storage:
-  driver: sqlite
-  path: %s
-admin:
+	testNodeConfig(t, dir, `admin:
   tokens:
     - {name: ops, token: %s, role: admin}
 sources:
@@ -47,10 +35,8 @@ destinations:
 %s
 routes:
   - {source: shop, destination: oms}
-`, filepath.Join(dir, "hookyard.db"), adminToken, testSecret, slack.srv.URL+"/services/T0/B0/X", httpDest("oms", sk.srv.URL, ""))
-	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {
-		t.Fatal(err)
-	}
+`, adminToken, testSecret, slack.srv.URL+"/services/T0/B0/X", httpDest("oms", sk.srv.URL, ""))
+	path := filepath.Join(dir, "hookyard.yaml")
 	start := func() (*server, *api.Client, func()) {
 		t.Helper()
 		cfg, err := config.Load(path, func(string) string { return "" }, config.Options{Providers: verify.Names()})

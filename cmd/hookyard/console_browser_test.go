@@ -18,9 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/hookyard/hookyard/internal/api"
-	"github.com/hookyard/hookyard/internal/config"
 	"github.com/hookyard/hookyard/internal/tracing"
-	"github.com/hookyard/hookyard/internal/verify"
 	"github.com/hookyard/hookyard/internal/webhook"
 )
 
@@ -53,17 +51,7 @@ func startConsoleNode(t *testing.T) *consoleNode {
 		}
 		return http.StatusOK
 	})
-	dir := t.TempDir()
-	cfgText := fmt.Sprintf(`
-server:
-  listen: 127.0.0.1:0
-  admin_listen: 127.0.0.1:0
-  shutdown_timeout: 2s
-  allow_private: [127.0.0.1]
-storage:
-  driver: sqlite
-  path: %s
-admin:
+	cfg := testNodeConfig(t, t.TempDir(), `admin:
   tokens:
     - {name: ops-lead, token: %s, role: admin}
     - {name: oncall, token: %s, role: operator}
@@ -92,16 +80,8 @@ routes:
 slos:
   - {name: delivery-success, objective: 99.0%%, window: 28d, destination: oms}
   - {name: e2e-latency, objective: "p95 < 60s", window: 28d, destination: oms}
-`, filepath.Join(dir, "hookyard.db"), adminToken, consoleOperatorToken, consoleViewerToken, testSecret,
+`, adminToken, consoleOperatorToken, consoleViewerToken, testSecret,
 		cn.sink.srv.URL, cn.sink.srv.URL)
-	path := filepath.Join(dir, "hookyard.yaml")
-	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, func(string) string { return "" }, config.Options{Providers: verify.Names()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := startServer(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
 	if err != nil {
