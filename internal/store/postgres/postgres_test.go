@@ -95,40 +95,43 @@ func open(t testing.TB, dsn string) *postgres.Store {
 	return s
 }
 
+// openStore opens a store on a fresh schema.
+func openStore(t *testing.T) store.Store {
+	s, err := postgres.Open(context.Background(), schemaDSN(t), postgres.Config{MaxConns: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestConformance(t *testing.T) {
 	baseURL(t)
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := postgres.Open(context.Background(), schemaDSN(t), postgres.Config{MaxConns: 8})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	})
+	storetest.Run(t, openStore)
 }
 
 func TestDriftConformance(t *testing.T) {
 	baseURL(t)
 	t.Parallel()
-	storetest.RunDrift(t, func(t *testing.T) store.Store {
-		s, err := postgres.Open(context.Background(), schemaDSN(t), postgres.Config{MaxConns: 8})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	})
+	storetest.RunDrift(t, openStore)
+}
+
+func TestKVConformance(t *testing.T) {
+	baseURL(t)
+	t.Parallel()
+	storetest.RunKV(t, openStore)
+}
+
+func TestReconcileConformance(t *testing.T) {
+	baseURL(t)
+	t.Parallel()
+	storetest.RunReconcile(t, openStore)
 }
 
 func TestAdminConformance(t *testing.T) {
 	baseURL(t)
 	t.Parallel()
-	storetest.RunAdmin(t, func(t *testing.T) store.Store {
-		s, err := postgres.Open(context.Background(), schemaDSN(t), postgres.Config{MaxConns: 8})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	})
+	storetest.RunAdmin(t, openStore)
 }
 
 var t0 = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)

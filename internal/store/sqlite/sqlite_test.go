@@ -10,32 +10,27 @@ import (
 	"github.com/hookyard/hookyard/internal/store/storetest"
 )
 
+// openStore opens a fresh store in the test's temporary directory.
+func openStore(t *testing.T) store.Store {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookyard.db"), sqlite.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookyard.db"), sqlite.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	})
+	storetest.Run(t, openStore)
 }
 
 func TestDriftConformance(t *testing.T) {
-	storetest.RunDrift(t, func(t *testing.T) store.Store {
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookyard.db"), sqlite.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	})
+	storetest.RunDrift(t, openStore)
 }
 
+func TestKVConformance(t *testing.T) { storetest.RunKV(t, openStore) }
+
+func TestReconcileConformance(t *testing.T) { storetest.RunReconcile(t, openStore) }
+
 func TestAdminConformance(t *testing.T) {
-	storetest.RunAdmin(t, func(t *testing.T) store.Store {
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "hookyard.db"), sqlite.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	})
+	storetest.RunAdmin(t, openStore)
 }
