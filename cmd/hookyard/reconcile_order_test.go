@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookyard/hookyard/internal/api"
 	"github.com/hookyard/hookyard/internal/reconcile/reconciletest"
 	"github.com/hookyard/hookyard/internal/store"
 )
@@ -66,22 +65,7 @@ func TestReconcileBackfillOrderedAndValidated(t *testing.T) {
 	close(fake.Gate)
 
 	ctx := context.Background()
-	var run api.ReconcileRun
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		list, err := n.client.ReconcileRuns(ctx, "stripe", 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(list.Runs) > 0 && list.Runs[0].State != store.RunRunning {
-			run = list.Runs[0]
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the scheduled run did not finish: %+v", list.Runs)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	run := waitReconcileRuns(t, n, "stripe")[0]
 	if run.State != store.RunDone || run.Listed != total || run.Missing != 30 || run.Backfilled != 29 || run.Errors != 1 ||
 		!strings.Contains(run.LastError, id(invalid)) || !strings.Contains(run.LastError, "quarantined") {
 		t.Fatalf("run %+v", run)

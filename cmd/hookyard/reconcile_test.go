@@ -88,25 +88,11 @@ func TestReconcileScenario(t *testing.T) {
 	close(fake.Gate)
 
 	ctx := context.Background()
-	var run api.ReconcileRun
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		list, err := n.client.ReconcileRuns(ctx, "stripe", 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(list.Runs) > 0 && list.Runs[0].State != store.RunRunning {
-			if len(list.Runs) != 1 {
-				t.Fatalf("runs %+v: want the one scheduled run", list.Runs)
-			}
-			run = list.Runs[0]
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the scheduled run did not finish: %+v", list.Runs)
-		}
-		time.Sleep(20 * time.Millisecond)
+	scheduled := waitReconcileRuns(t, n, "stripe")
+	if len(scheduled) != 1 {
+		t.Fatalf("runs %+v: want the one scheduled run", scheduled)
 	}
+	run := scheduled[0]
 	if run.State != store.RunDone || run.Trigger != "schedule" || run.Listed != total || run.Matched != total-lost ||
 		run.Missing != lost || run.Backfilled != lost || run.Errors != 0 {
 		t.Fatalf("run %+v", run)
@@ -258,4 +244,24 @@ func (s *sink) requests() []sinkReq {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]sinkReq(nil), s.reqs...)
+}
+
+// waitReconcileRuns waits until the newest recorded run of source has
+// finished, and returns the runs listed then, newest first.
+func waitReconcileRuns(t *testing.T, n *node, source string) []api.ReconcileRun {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		list, err := n.client.ReconcileRuns(context.Background(), source, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Runs) > 0 && list.Runs[0].State != store.RunRunning {
+			return list.Runs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the scheduled run did not finish: %+v", list.Runs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
