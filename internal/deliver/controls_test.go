@@ -55,6 +55,26 @@ func newSink(t *testing.T) *sink {
 	return s
 }
 
+// holdRequests makes every request wait until the returned release is
+// called (at the latest when the test ends).
+func (s *sink) holdRequests(t *testing.T) (release func()) {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	s.hold = ch
+	s.mu.Unlock()
+	var once sync.Once
+	release = func() { once.Do(func() { close(ch) }) }
+	t.Cleanup(release)
+	return release
+}
+
+// peak is the most requests the sink has had open at once.
+func (s *sink) peak() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.max
+}
+
 func (s *sink) sender(t *testing.T, name string) deliver.Sender {
 	snd, err := dest.NewHTTP(config.Destination{Name: name, Type: "http", URL: s.srv.URL}, dest.Options{})
 	if err != nil {
@@ -323,20 +343,14 @@ func TestRateLimitMeasuredBySink(t *testing.T) {
 // concurrency 4 less the one slot reserved for high priority).
 func TestConcurrencyLimitMeasuredBySink(t *testing.T) {
 	s := newSink(t)
-	release := make(chan struct{})
-	s.hold = release
-	var once sync.Once
-	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	release := s.holdRequests(t)
 	b := setupControls(t, deliver.Destination{Name: "oms", Sender: s.sender(t, "oms"), Concurrency: 4, HighReserve: 1,
 		Timeout: 30 * time.Second})
 	b.ingest(t, "oms", 12)
 	eventually(t, "3 requests in flight", func() bool { return s.hits.Load() == 3 })
-	once.Do(func() { close(release) })
+	release()
 	eventually(t, "all delivered", func() bool { return len(b.succeeded(t, "oms")) == 12 })
-	s.mu.Lock()
-	peak := s.max
-	s.mu.Unlock()
-	if peak != 3 {
+	if peak := s.peak(); peak != 3 {
 		t.Fatalf("peak concurrency %d, want 3", peak)
 	}
 }
@@ -346,10 +360,7 @@ func TestConcurrencyLimitMeasuredBySink(t *testing.T) {
 // sink together.
 func TestMaxInFlightAcrossEngines(t *testing.T) {
 	s := newSink(t)
-	release := make(chan struct{})
-	s.hold = release
-	var once sync.Once
-	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	release := s.holdRequests(t)
 	d := deliver.Destination{Name: "oms", Sender: s.sender(t, "oms"), Concurrency: 4, HighReserve: 1,
 		Timeout: 30 * time.Second, MaxInFlight: 3}
 	b := setupControls(t, d)
@@ -368,12 +379,9 @@ func TestMaxInFlightAcrossEngines(t *testing.T) {
 		other.Wake("oms")
 		time.Sleep(60 * time.Millisecond)
 	}
-	once.Do(func() { close(release) })
+	release()
 	eventually(t, "all delivered", func() bool { return len(b.succeeded(t, "oms")) == 12 })
-	s.mu.Lock()
-	peak := s.max
-	s.mu.Unlock()
-	if peak != 3 {
+	if peak := s.peak(); peak != 3 {
 		t.Fatalf("peak concurrency at the sink %d, want the cluster cap 3", peak)
 	}
 }
