@@ -57,11 +57,24 @@ func TestSchemaDrift(t *testing.T) {
 	if got := fmt.Sprintf("%+v", l.Streams[0].Changes); got != want || l.Streams[0].Events != 4 {
 		t.Fatalf("changes:\n got %s\nwant %s (events %d)", got, want, l.Streams[0].Events)
 	}
-	m := scrape(t, n)
-	for _, kind := range []string{"new", "missing", "type_changed"} {
-		if v := m[`hookyard_schema_drift_paths{kind="`+kind+`",source="shop",topic="orders/create"}`]; v != 1 {
-			t.Errorf("hookyard_schema_drift_paths %s = %v, want 1", kind, v)
+	// The gauges are set after the flush's write becomes visible on the
+	// API, so wait for them too.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		m := scrape(t, n)
+		var wrong []string
+		for _, kind := range []string{"new", "missing", "type_changed"} {
+			if v := m[`hookyard_schema_drift_paths{kind="`+kind+`",source="shop",topic="orders/create"}`]; v != 1 {
+				wrong = append(wrong, fmt.Sprintf("%s = %v", kind, v))
+			}
 		}
+		if len(wrong) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hookyard_schema_drift_paths (want 1 each): %v", wrong)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	// Accepting the change: the freeze command re-freezes.
 	rep, err := n.client.DriftFreeze(ctx, "shop", "orders/create")
