@@ -399,3 +399,77 @@ func TestSharedAuthenticator(t *testing.T) {
 		t.Errorf("expired = %v", err)
 	}
 }
+
+// TestAttemptResponseMasking: a destination that echoes what it was sent
+// must not show a viewer the PII the event body hides.
+func TestAttemptResponseMasking(t *testing.T) {
+	f := setupWith(t, func(c *api.Config) { c.PIIPaths = []string{"customer.email", "*.ssn"} })
+	evID, dels := f.ingest(t, "shop", "orders/create", []byte(piiBody), "oms", "wh", "bin", "plain")
+	textID, textDels := f.ingest(t, "woo", "order.created", []byte("email=ann@example.com"), "crm")
+	answers := map[string]string{
+		"oms":   `rejected: ann@example.com is on the blocklist`,
+		"wh":    `{"customer":{"email":"ann@example.com","tier":"gold"},"ssn":"123-45-6789","echo":"id 123-45-6789"}`,
+		"bin":   "\xff\xfe ann@example.com",
+		"plain": `{"error":"bad order"}`,
+		"crm":   `no such customer ann@example.com`,
+	}
+	for dest, a := range answers {
+		f.killAnswering(t, dest, []byte(a))
+	}
+	byDest := map[string]string{}
+	for _, id := range append(dels, textDels...) {
+		d, err := f.store.DeliveryGet(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byDest[d.Destination] = id
+	}
+	want := map[string]api.Attempt{
+		"oms":   {ResponseBody: `rejected: *** is on the blocklist`, ResponseBodyMasked: true},
+		"wh":    {ResponseBody: `{"customer":{"email":"***","tier":"gold"},"ssn":"***","echo":"id ***"}`, ResponseBodyMasked: true},
+		"bin":   {ResponseBodyMasked: true},
+		"plain": {ResponseBody: `{"error":"bad order"}`},
+		"crm":   {ResponseBodyMasked: true},
+	}
+	ctx := context.Background()
+	for _, tok := range []string{viewerToken, operatorToken} {
+		c := f.client(tok)
+		for dest, id := range byDest {
+			d, err := c.Delivery(ctx, id)
+			if err != nil || len(d.Attempts) != 1 {
+				t.Fatalf("%s: %+v, %v", dest, d, err)
+			}
+			a := d.Attempts[0]
+			if w := want[dest]; a.ResponseBody != w.ResponseBody || a.ResponseBodyMasked != w.ResponseBodyMasked || a.ResponseBodyEncoding != "" {
+				t.Errorf("%s: answer %q masked=%v encoding=%q, want %q masked=%v", dest, a.ResponseBody,
+					a.ResponseBodyMasked, a.ResponseBodyEncoding, w.ResponseBody, w.ResponseBodyMasked)
+			}
+		}
+		for _, id := range []string{evID, textID} {
+			_, _, body := f.do(t, "GET", "/api/v1/events/"+id, tok, "")
+			for _, secret := range []string{"ann@example.com", "123-45-6789"} {
+				if strings.Contains(body, secret) {
+					t.Errorf("event %s shows %s to a non-admin:\n%s", id, secret, body)
+				}
+			}
+		}
+	}
+	if es := f.auditEntries(t); len(es) != 0 {
+		t.Fatalf("masked reads recorded: %+v", es)
+	}
+
+	// An admin sees every answer whole, and each read is recorded.
+	d, err := f.client(adminToken).Delivery(ctx, byDest["oms"])
+	if err != nil || d.Attempts[0].ResponseBody != answers["oms"] || d.Attempts[0].ResponseBodyMasked {
+		t.Fatalf("admin delivery view = %+v, %v", d, err)
+	}
+	_, _, body := f.do(t, "GET", "/api/v1/events/"+evID, adminToken, "")
+	if !strings.Contains(body, "rejected: ann@example.com is on the blocklist") {
+		t.Errorf("admin event view masks answers:\n%s", body)
+	}
+	es := f.auditEntries(t)
+	if len(es) != 2 || es[0].Target != byDest["oms"] || es[0].Detail != "unmasked attempt responses" ||
+		es[1].Target != evID || es[1].Detail != "unmasked body; unmasked attempt responses" {
+		t.Fatalf("unmasked reads recorded as %+v", es)
+	}
+}

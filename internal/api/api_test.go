@@ -170,6 +170,12 @@ func (f *fixture) ingest(t *testing.T, source, topic string, body []byte, dests 
 // concurrently so the store's group commit batches the writes.
 func (f *fixture) kill(t *testing.T, dest string) []string {
 	t.Helper()
+	return f.killAnswering(t, dest, []byte(`{"error":"bad order"}`))
+}
+
+// killAnswering is kill with the destination's answer recorded as answer.
+func (f *fixture) killAnswering(t *testing.T, dest string, answer []byte) []string {
+	t.Helper()
 	ctx := context.Background()
 	cs, err := f.store.DeliveryClaim(ctx, store.ClaimParams{Destination: dest, Owner: "test", Limit: 100000,
 		Lease: time.Minute, Now: t0})
@@ -185,7 +191,7 @@ func (f *fixture) kill(t *testing.T, dest string) []string {
 			errs <- f.store.DeliveryDead(ctx, c.Delivery.ID, c.Delivery.LeaseToken, webhook.Attempt{
 				Number: 1, StartedAt: t0, Duration: 12 * time.Millisecond, StatusCode: 400,
 				ErrorClass: webhook.ClassHTTP4xx, Error: "destination answered 400",
-				ResponseBody: []byte(`{"error":"bad order"}`)})
+				ResponseBody: answer})
 		})
 	}
 	wg.Wait()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/hookyard/hookyard/internal/store"
@@ -32,7 +33,15 @@ func noteAudit(r *http.Request, target, detail string, read bool) {
 	if target != "" {
 		n.target = target
 	}
-	n.detail = detail
+	// A read may note several things (an event's body and its attempts'
+	// answers): each is kept once.
+	switch {
+	case detail == "" || strings.Contains(n.detail, detail):
+	case n.detail == "":
+		n.detail = detail
+	default:
+		n.detail += "; " + detail
+	}
 	n.record = n.record || read
 }
 

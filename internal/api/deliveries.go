@@ -31,7 +31,7 @@ func (s *server) writeDeliveries(w http.ResponseWriter, ctx context.Context, f s
 }
 
 // GET /api/v1/deliveries/{id}
-func (s *server) deliveryGet(w http.ResponseWriter, r *http.Request, _ who) error {
+func (s *server) deliveryGet(w http.ResponseWriter, r *http.Request, caller who) error {
 	ctx := r.Context()
 	d, err := s.store.DeliveryGet(ctx, r.PathValue("id"))
 	if err != nil {
@@ -41,7 +41,18 @@ func (s *server) deliveryGet(w http.ResponseWriter, r *http.Request, _ who) erro
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, DeliveryDetail{Delivery: delivery(&d), Attempts: attempts(as)})
+	out := DeliveryDetail{Delivery: delivery(&d), Attempts: attempts(as)}
+	if len(s.pii) > 0 && caller.role < roleAdmin {
+		// The event's PII values are masked wherever an answer echoes them.
+		ev, err := s.store.EventGet(ctx, d.EventID)
+		if err != nil {
+			return err
+		}
+		s.showAttempts(r, caller, d.ID, ev.Body, out.Attempts)
+	} else {
+		s.showAttempts(r, caller, d.ID, nil, out.Attempts)
+	}
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // POST /api/v1/deliveries/{id}/replay: a terminal delivery (dead,

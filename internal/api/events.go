@@ -49,6 +49,7 @@ func (s *server) eventGet(w http.ResponseWriter, r *http.Request, caller who) er
 		}
 		out.Deliveries[i] = delivery(&ds[i])
 		out.Deliveries[i].History = attempts(as)
+		s.showAttempts(r, caller, ev.ID, ev.Body, out.Deliveries[i].History)
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

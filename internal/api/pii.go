@@ -2,10 +2,12 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -172,4 +174,133 @@ func (s *server) showBody(r *http.Request, caller who, ev *Event) {
 		return
 	}
 	s.pii.maskBody(ev)
+}
+
+// minPIIValue is the shortest PII value masked inside a destination's
+// answer: shorter ones ("NY", "1") would hide unrelated text.
+const minPIIValue = 4
+
+// showAttempts prepares the destinations' answers in as for caller. A
+// destination may echo what it was sent, so below admin, once PII paths
+// are configured, each answer is masked: a JSON answer at the PII paths,
+// and any answer wherever it contains a PII value of the event (eventBody)
+// at least minPIIValue long. An answer that cannot be checked (not UTF-8,
+// or text when the event body is not JSON) is withheld. An admin sees
+// answers whole, which is recorded in the audit log.
+func (s *server) showAttempts(r *http.Request, caller who, target string, eventBody []byte, as []Attempt) {
+	if len(s.pii) == 0 || !slices.ContainsFunc(as, func(a Attempt) bool { return a.ResponseBody != "" }) {
+		return
+	}
+	if caller.role >= roleAdmin {
+		noteAudit(r, target, "unmasked attempt responses", true)
+		return
+	}
+	vals, ok := piiValues(eventBody, s.pii)
+	for i := range as {
+		maskResponse(&as[i], s.pii, vals, ok)
+	}
+}
+
+// maskResponse masks one attempt's answer; known reports whether vals
+// holds the event's PII values (the event body was JSON).
+func maskResponse(a *Attempt, p piiPaths, vals []string, known bool) {
+	if a.ResponseBody == "" {
+		return
+	}
+	withhold := func() { a.ResponseBody, a.ResponseBodyEncoding, a.ResponseBodyMasked = "", "", true }
+	if a.ResponseBodyEncoding == EncodingBase64 {
+		withhold()
+		return
+	}
+	body := a.ResponseBody
+	isJSON := json.Valid([]byte(body))
+	if !isJSON && !known {
+		withhold()
+		return
+	}
+	if isJSON {
+		out, hit, err := maskJSON(json.RawMessage(body), p)
+		if err != nil {
+			withhold()
+			return
+		}
+		if hit {
+			body, a.ResponseBodyMasked = string(out), true
+		}
+	}
+	for _, v := range vals {
+		for _, form := range []string{v, string(jsonString(v)[1 : len(jsonString(v))-1])} {
+			if strings.Contains(body, form) {
+				body, a.ResponseBodyMasked = strings.ReplaceAll(body, form, "***"), true
+			}
+		}
+	}
+	a.ResponseBody = body
+}
+
+// piiValues returns the values at paths in a JSON body as they read in
+// text (strings unescaped, numbers as written; every scalar under an
+// object or array at a path), at least minPIIValue long, longest first so
+// a value is masked before any shorter value inside it. ok is false when
+// the body is not JSON.
+func piiValues(body []byte, paths piiPaths) (vals []string, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, false
+	}
+	seen := map[string]bool{}
+	var leaves func(v any)
+	leaves = func(v any) {
+		switch v := v.(type) {
+		case string:
+			seen[v] = true
+		case json.Number:
+			seen[string(v)] = true
+		case map[string]any:
+			for _, e := range v {
+				leaves(e)
+			}
+		case []any:
+			for _, e := range v {
+				leaves(e)
+			}
+		}
+	}
+	var walk func(v any, paths piiPaths)
+	walk = func(v any, paths piiPaths) {
+		switch v := v.(type) {
+		case map[string]any:
+			for key, e := range v {
+				var sub piiPaths
+				for _, p := range paths {
+					if p[0] != key && p[0] != "*" {
+						continue
+					}
+					if len(p) == 1 {
+						leaves(e)
+						sub = nil
+						break
+					}
+					sub = append(sub, p[1:])
+				}
+				if len(sub) > 0 {
+					walk(e, sub)
+				}
+			}
+		case []any:
+			for _, e := range v {
+				walk(e, paths)
+			}
+		}
+	}
+	walk(v, paths)
+	for s := range seen {
+		if len(s) >= minPIIValue {
+			vals = append(vals, s)
+		}
+	}
+	slices.SortFunc(vals, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
+	return vals, true
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 )
 
@@ -56,3 +57,19 @@ func FuzzMaskJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestPIIValues(t *testing.T) {
+	vals, ok := piiValues([]byte(piiBodyForValues), parsePIIPaths([]string{"customer", "items.card", "zip"}))
+	want := []string{"ann@example.com", "4111111111", "Ann Lee", "4242"}
+	if !ok || fmt.Sprint(vals) != fmt.Sprint(want) {
+		t.Fatalf("piiValues = %q, %v; want %q", vals, ok, want)
+	}
+	if _, ok := piiValues([]byte("email=a"), parsePIIPaths([]string{"email"})); ok {
+		t.Fatal("a form body counted as JSON")
+	}
+}
+
+// piiBodyForValues has values under masked objects and arrays, short
+// values (not collected) and a number.
+const piiBodyForValues = `{"customer":{"email":"ann@example.com","name":"Ann Lee","vip":true,"tags":["a","b"]},
+"items":[{"card":{"last4":"4242","pan":4111111111}},{"card":"AB"}],"zip":"12","other":"ann@example.com"}`

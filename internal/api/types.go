@@ -119,6 +119,9 @@ type Attempt struct {
 	// UTF-8, else base64 with ResponseBodyEncoding "base64".
 	ResponseBody         string `json:"response_body,omitempty"`
 	ResponseBodyEncoding string `json:"response_body_encoding,omitempty"`
+	// ResponseBodyMasked is set when PII was hidden from ResponseBody for
+	// a role below admin (values masked, or the whole answer withheld).
+	ResponseBodyMasked bool `json:"response_body_masked,omitempty"`
 }
 
 // EventList is a page of GET /api/v1/events. NextCursor is empty on the
