@@ -206,7 +206,11 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	adm.Handle("/api/", adminAPI)
 	// The console acts through the admin API with each user's own token, so
 	// roles, masking and the audit log apply to it unchanged.
-	con, err := console.New(console.Config{API: adminAPI, Logger: logger})
+	consoleSessions, ok := st.(store.ConsoleSessions)
+	if !ok {
+		return fail(fmt.Errorf("storage driver %q keeps no console sessions", cfg.Storage.Driver))
+	}
+	con, err := console.New(console.Config{API: adminAPI, Sessions: consoleSessions, Logger: logger})
 	if err != nil {
 		return fail(err)
 	}

@@ -126,7 +126,7 @@ func seedPageBench(n int) (*pageBench, error) {
 	pb.ids = ids
 
 	h := api.New(api.Config{Store: st, Tokens: []config.Token{{Name: "bench", Token: viewerToken, Role: "viewer"}}})
-	con, err := console.New(console.Config{API: h})
+	con, err := console.New(console.Config{API: h, Sessions: st})
 	if err != nil {
 		return nil, err
 	}

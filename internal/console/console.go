@@ -27,6 +27,8 @@ import (
 	"time"
 
 	"github.com/hookyard/hookyard/internal/api"
+	"github.com/hookyard/hookyard/internal/store"
+	"github.com/hookyard/hookyard/internal/webhook"
 )
 
 //go:embed templates/*.html
@@ -42,6 +44,9 @@ type Config struct {
 	API    http.Handler
 	Logger *slog.Logger     // default: discard
 	Now    func() time.Time // default: time.Now
+	// Sessions stores the logins (required): the node's store, so that
+	// every node shares them and a restart keeps them.
+	Sessions store.ConsoleSessions
 	// SessionTTL is how long a login lasts (default 8h).
 	SessionTTL time.Duration
 	// MaxSessions bounds the sessions held at once (default 10000); beyond
@@ -65,8 +70,8 @@ type Console struct {
 
 // New returns the console. Mount it at "/console/".
 func New(cfg Config) (*Console, error) {
-	if cfg.API == nil {
-		return nil, errors.New("console: API is required")
+	if cfg.API == nil || cfg.Sessions == nil {
+		return nil, errors.New("console: API and Sessions are required")
 	}
 	c := &Console{api: cfg.API, log: cfg.Logger, now: cfg.Now}
 	if c.now == nil {
@@ -75,7 +80,8 @@ func New(cfg Config) (*Console, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	c.sessions = newSessions(cmp.Or(cfg.SessionTTL, 8*time.Hour), cmp.Or(cfg.MaxSessions, 10000), c.now)
+	c.sessions = &sessions{store: cfg.Sessions, ttl: cmp.Or(cfg.SessionTTL, 8*time.Hour),
+		max: cmp.Or(cfg.MaxSessions, 10000), now: c.now}
 	c.logins = newLoginLimiter(cmp.Or(cfg.LoginsPerMinute, 10), 10000)
 	pages, err := parseTemplates()
 	if err != nil {
@@ -150,7 +156,11 @@ type pageFunc func(w http.ResponseWriter, r *http.Request, q *request) error
 func (c *Console) page(h pageFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		sess := c.sessions.get(r)
+		sess, err := c.sessions.get(r)
+		if err != nil {
+			c.renderError(w, r, nil, err)
+			return
+		}
 		if sess == nil {
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
 				http.Redirect(w, r, "/console/login", http.StatusSeeOther)
@@ -175,7 +185,9 @@ func (c *Console) page(h pageFunc) http.Handler {
 			var p *api.Problem
 			if errors.As(err, &p) && p.Status == http.StatusUnauthorized {
 				// The token was revoked or expired since login.
-				c.sessions.drop(r)
+				if err := c.sessions.drop(r); err != nil {
+					c.log.Warn("console session not removed", "error", err.Error())
+				}
 				clearSessionCookie(w, r)
 				if r.Method == http.MethodGet {
 					http.Redirect(w, r, "/console/login", http.StatusSeeOther)
@@ -209,6 +221,9 @@ func (c *Console) renderError(w http.ResponseWriter, r *http.Request, sess *sess
 		status, msg = p.Status, p.Detail
 	case errors.As(err, &p) && p.Status == http.StatusServiceUnavailable:
 		status, msg = p.Status, "Storage is unavailable; retry later."
+	case errors.Is(err, webhook.ErrUnavailable):
+		status, msg = http.StatusServiceUnavailable, "Storage is unavailable; retry later."
+		c.log.Warn("console page failed", "method", r.Method, "path", r.URL.Path, "error", err.Error())
 	case errors.Is(err, context.Canceled):
 		return // the browser went away
 	default:

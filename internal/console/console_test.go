@@ -94,7 +94,7 @@ func setup(t *testing.T) *fixture {
 			{Name: "oncall", Token: operatorToken, Role: "operator"},
 			{Name: "dash", Token: viewerToken, Role: "viewer"},
 		}})
-	con, err := console.New(console.Config{API: h, Now: f.clock, SessionTTL: time.Hour})
+	con, err := console.New(console.Config{API: h, Sessions: st, Now: f.clock, SessionTTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 // GET /console/login
 func (c *Console) loginForm(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if c.sessions.get(r) != nil {
+	if sess, _ := c.sessions.get(r); sess != nil {
 		http.Redirect(w, r, "/console/", http.StatusSeeOther)
 		return
 	}
@@ -75,7 +75,12 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 		c.renderLogin(w, r, http.StatusServiceUnavailable, "Login is unavailable; see the server log.")
 		return
 	}
-	sid, _ := c.sessions.create(token, id.Name, id.Role)
+	sid, err := c.sessions.create(r.Context(), token, id.Name, id.Role)
+	if err != nil {
+		c.log.Error("console login failed", "remote", r.RemoteAddr, "error", err.Error())
+		c.renderLogin(w, r, http.StatusServiceUnavailable, "Login is unavailable; see the server log.")
+		return
+	}
 	setCookie(w, r, sessionCookie, sid, c.sessions.ttl)
 	http.SetCookie(w, &http.Cookie{Name: loginCookie, Path: "/console/", MaxAge: -1, HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: secure(r)})
@@ -85,7 +90,9 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 
 // POST /console/logout
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, q *request) error {
-	c.sessions.drop(r)
+	if err := c.sessions.drop(r); err != nil {
+		return err // the session stays; the user may retry
+	}
 	clearSessionCookie(w, r)
 	c.log.Info("console logout", "name", q.sess.name)
 	http.Redirect(w, r, "/console/login", http.StatusSeeOther)

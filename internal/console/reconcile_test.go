@@ -49,7 +49,7 @@ func TestStatusShowsReconciliation(t *testing.T) {
 	runner := reconcile.New(reconcile.Config{Store: st, Locker: leader.NewLocal()})
 	h := api.New(api.Config{Store: st, Reconciler: reconcileAPI{st, runner},
 		Tokens: []config.Token{{Name: "dash", Token: viewerToken, Role: "viewer"}}})
-	con, err := console.New(console.Config{API: h, SessionTTL: time.Hour})
+	con, err := console.New(console.Config{API: h, Sessions: st, SessionTTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

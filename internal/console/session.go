@@ -1,14 +1,20 @@
 package console
 
 import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"net/http"
-	"sync"
 	"time"
+
+	"github.com/hookyard/hookyard/internal/store"
 )
 
 const (
@@ -19,27 +25,23 @@ const (
 	csrfField   = "csrf"
 )
 
-// session is one login. The token stays in this process's memory only: the
-// cookie holds a random id, and the map is keyed by the id's digest.
+// session is one login as a request sees it. The stored row
+// (store.ConsoleSession) is found by the digest of the cookie's random id
+// and holds the API token sealed under a key derived from that id, so the
+// database alone gives no access; the CSRF token is derived from the id
+// too. Every node shares the rows, and a restart keeps them.
 type session struct {
-	token   string
-	name    string
-	role    string
-	csrf    string
-	expires time.Time
+	token string
+	name  string
+	role  string
+	csrf  string
 }
 
 type sessions struct {
-	ttl time.Duration
-	max int
-	now func() time.Time
-
-	mu sync.Mutex
-	m  map[[sha256.Size]byte]*session
-}
-
-func newSessions(ttl time.Duration, max int, now func() time.Time) *sessions {
-	return &sessions{ttl: ttl, max: max, now: now, m: map[[sha256.Size]byte]*session{}}
+	store store.ConsoleSessions
+	ttl   time.Duration
+	max   int
+	now   func() time.Time
 }
 
 // randomToken returns 32 random bytes, base64url.
@@ -49,62 +51,71 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// create stores a session for the identity and returns its cookie value.
-func (s *sessions) create(token, name, role string) (id string, sess *session) {
-	id = randomToken()
-	sess = &session{token: token, name: name, role: role, csrf: randomToken(), expires: s.now().Add(s.ttl)}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	if len(s.m) >= s.max {
-		var oldest [sha256.Size]byte
-		var oldestExp time.Time
-		for k, v := range s.m {
-			if !v.expires.After(now) {
-				delete(s.m, k)
-				continue
-			}
-			if oldestExp.IsZero() || v.expires.Before(oldestExp) {
-				oldest, oldestExp = k, v.expires
-			}
-		}
-		if len(s.m) >= s.max {
-			delete(s.m, oldest)
-		}
-	}
-	s.m[sha256.Sum256([]byte(id))] = sess
-	return id, sess
+// derive returns HMAC-SHA256 keyed by a session id, for one purpose.
+func derive(id, purpose string) []byte {
+	m := hmac.New(sha256.New, []byte(id))
+	m.Write([]byte("hookyard console session: " + purpose))
+	return m.Sum(nil)
 }
 
-// get returns r's live session, or nil.
-func (s *sessions) get(r *http.Request) *session {
+func idHash(id string) string {
+	h := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(h[:])
+}
+
+func sessionAEAD(id string) cipher.AEAD {
+	b, _ := aes.NewCipher(derive(id, "seal")) // a 32-byte key is always valid
+	g, _ := cipher.NewGCM(b)
+	return g
+}
+
+// sealedWith is the data authenticated with the sealed token: a row whose
+// name or role was edited does not open.
+func sealedWith(name, role string) []byte { return []byte(name + "\x00" + role) }
+
+// create stores a session for the identity and returns its cookie value.
+func (s *sessions) create(ctx context.Context, token, name, role string) (string, error) {
+	id := randomToken()
+	g := sessionAEAD(id)
+	nonce := make([]byte, g.NonceSize())
+	rand.Read(nonce)
+	now := s.now()
+	err := s.store.SessionCreate(ctx, store.ConsoleSession{IDHash: idHash(id),
+		Sealed: g.Seal(nonce, nonce, []byte(token), sealedWith(name, role)), Name: name, Role: role,
+		CreatedAt: now, ExpiresAt: now.Add(s.ttl)}, now, s.max)
+	return id, err
+}
+
+// get returns r's live session, nil if it has none. An error means the
+// store could not answer.
+func (s *sessions) get(r *http.Request) (*session, error) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return nil, nil
+	}
+	row, ok, err := s.store.SessionGet(r.Context(), idHash(c.Value), s.now())
+	if err != nil || !ok {
+		return nil, err
+	}
+	g := sessionAEAD(c.Value)
+	if len(row.Sealed) < g.NonceSize() {
+		return nil, nil
+	}
+	token, err := g.Open(nil, row.Sealed[:g.NonceSize()], row.Sealed[g.NonceSize():], sealedWith(row.Name, row.Role))
+	if err != nil {
+		return nil, nil // not sealed under this id: no session
+	}
+	return &session{token: string(token), name: row.Name, role: row.Role,
+		csrf: base64.RawURLEncoding.EncodeToString(derive(c.Value, "csrf"))}, nil
+}
+
+// drop ends r's session, if any, on every node.
+func (s *sessions) drop(r *http.Request) error {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || c.Value == "" {
 		return nil
 	}
-	k := sha256.Sum256([]byte(c.Value))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess := s.m[k]
-	if sess == nil {
-		return nil
-	}
-	if !sess.expires.After(s.now()) {
-		delete(s.m, k)
-		return nil
-	}
-	return sess
-}
-
-// drop ends r's session, if any.
-func (s *sessions) drop(r *http.Request) {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
-		return
-	}
-	s.mu.Lock()
-	delete(s.m, sha256.Sum256([]byte(c.Value)))
-	s.mu.Unlock()
+	return s.store.SessionDelete(r.Context(), idHash(c.Value))
 }
 
 // secure reports whether the browser reached us over TLS (directly or

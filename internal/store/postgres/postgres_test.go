@@ -122,6 +122,12 @@ func TestKVConformance(t *testing.T) {
 	storetest.RunKV(t, openStore)
 }
 
+func TestConsoleSessionsConformance(t *testing.T) {
+	baseURL(t)
+	t.Parallel()
+	storetest.RunConsoleSessions(t, openStore)
+}
+
 func TestReconcileConformance(t *testing.T) {
 	baseURL(t)
 	t.Parallel()

@@ -29,6 +29,8 @@ func TestDriftConformance(t *testing.T) {
 
 func TestKVConformance(t *testing.T) { storetest.RunKV(t, openStore) }
 
+func TestConsoleSessionsConformance(t *testing.T) { storetest.RunConsoleSessions(t, openStore) }
+
 func TestReconcileConformance(t *testing.T) { storetest.RunReconcile(t, openStore) }
 
 func TestAdminConformance(t *testing.T) {
