@@ -451,6 +451,11 @@ func TestConsoleBrowser(t *testing.T) {
 	}
 	op.do(chromedp.SendKeys(chromedp.CSS("#dest-oms input[name=reason]"), "vendor maintenance"))
 	op.clickNav(chromedp.CSS("#dest-oms button.pause"))
+	if c := op.text("#count"); !strings.Contains(c, "Nothing more is sent to oms") {
+		t.Errorf("pause confirmation: %q", c)
+	}
+	op.screenshot("pause")
+	op.clickNav(chromedp.CSS("#confirm"))
 	if n := op.text("#notice"); !strings.Contains(n, "Destination oms paused") {
 		t.Errorf("notice after pause: %q", n)
 	}

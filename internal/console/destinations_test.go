@@ -50,7 +50,17 @@ func TestOperatorPausesAndResumesDestination(t *testing.T) {
 		t.Fatalf("active oms row:\n%s", oms)
 	}
 
+	// The first post asks for confirmation, showing what the pause holds.
 	a := b.do(http.MethodPost, "/console/destinations/oms/pause", url.Values{"csrf": {tok}, "reason": {"vendor maintenance"}})
+	if a.status != http.StatusOK || !strings.Contains(a.body, "<strong>1</strong> due now") ||
+		!strings.Contains(a.body, `name="confirm" value="yes"`) || !strings.Contains(a.body, `value="vendor maintenance"`) {
+		t.Fatalf("pause confirmation: %d\n%s", a.status, a.body)
+	}
+	if st := f.destStatus(t, "oms"); st.Status != store.StatusActive {
+		t.Fatalf("the unconfirmed pause changed oms to %s", st.Status)
+	}
+	a = b.do(http.MethodPost, "/console/destinations/oms/pause", url.Values{"csrf": {csrf(t, a.body)},
+		"reason": {"vendor maintenance"}, "confirm": {"yes"}})
 	if a.status != http.StatusSeeOther || !strings.HasPrefix(a.header.Get("Location"), "/console/destinations?") {
 		t.Fatalf("pause: %d %s\n%s", a.status, a.header.Get("Location"), a.body)
 	}
