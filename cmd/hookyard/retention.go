@@ -16,12 +16,15 @@ import (
 func startRetention(ctx context.Context, cfg *config.Config, st store.Store, el leader.Elector, log *slog.Logger) <-chan struct{} {
 	done := make(chan struct{})
 	r := cfg.Storage.Retention
-	rs, ok := st.(store.Retention)
-	if !ok || r.MaxAge <= 0 {
+	rs, ok := st.(interface {
+		store.Retention
+		store.Audit
+	})
+	if !ok || (r.MaxAge <= 0 && r.AuditMaxAge <= 0) {
 		close(done)
 		return done
 	}
-	j := retention.New(rs, el, retention.Config{MaxAge: r.MaxAge.D(), DeadMaxAge: r.DeadMaxAge.D(),
+	j := retention.New(rs, el, retention.Config{MaxAge: r.MaxAge.D(), DeadMaxAge: r.DeadMaxAge.D(), AuditMaxAge: r.AuditMaxAge.D(),
 		Interval: r.Interval.D(), BatchSize: r.BatchSize, Logger: log})
 	go func() {
 		defer close(done)

@@ -283,6 +283,50 @@ func TestAuditTamperDetected(t *testing.T) {
 	if err != nil || v.OK || v.FirstBadSeq != 3 || !strings.Contains(v.Problem, "missing") {
 		t.Fatalf("after deleting entry 2: %+v, %v", v, err)
 	}
+	// Retention prunes only a verified prefix (entry 1, before the gap;
+	// entry 3 is the head), so the gap stays visible.
+	if n, err := f.store.AuditPrune(ctx, t0.Add(time.Hour), 100); err != nil || n != 1 {
+		t.Fatalf("prune = %d, %v", n, err)
+	}
+	if v, err := c.AuditVerify(ctx); err != nil || v.OK || v.FirstBadSeq != 3 || v.PrunedThrough != 1 {
+		t.Fatalf("after pruning up to the gap: %+v, %v", v, err)
+	}
+}
+
+// TestAuditVerifyAfterRetention: once retention pruned the oldest entries,
+// verification starts from the anchor and says so, and new entries keep
+// numbering and linking from the anchor even when the table was emptied.
+func TestAuditVerifyAfterRetention(t *testing.T) {
+	f := setup(t)
+	s := f.seed(t)
+	for _, id := range []string{s.wooCRM, s.binCRM} {
+		f.do(t, "POST", "/api/v1/deliveries/"+id+"/replay", operatorToken, "")
+	}
+	f.do(t, "POST", "/api/v1/deliveries/"+s.shopOMS+"/cancel", operatorToken, "")
+	ctx := context.Background()
+	if n, err := f.store.AuditPrune(ctx, t0.Add(time.Hour), 2); err != nil || n != 2 {
+		t.Fatalf("prune = %d, %v", n, err)
+	}
+	c := f.client(adminToken)
+	v, err := c.AuditVerify(ctx)
+	if err != nil || !v.OK || v.Verified != 1 || v.PrunedThrough != 2 {
+		t.Fatalf("verify after pruning 2 of 3: %+v, %v", v, err)
+	}
+	// With every stored entry deleted directly (a log cut short at the
+	// end, which only a head hash kept elsewhere reveals), the next entry
+	// continues the chain from the anchor instead of starting again at 1.
+	if _, err := f.rawDB(t).Exec(`DELETE FROM audit_log WHERE seq = 3`); err != nil {
+		t.Fatal(err)
+	}
+	f.do(t, "POST", "/api/v1/deliveries/"+s.wooCRM+"/cancel", operatorToken, "")
+	after, err := c.AuditVerify(ctx)
+	if err != nil || !after.OK || after.Verified != 1 || after.PrunedThrough != 2 || after.HeadHash == v.HeadHash {
+		t.Fatalf("after replacing the head: %+v, %v", after, err)
+	}
+	l, err := c.Audit(ctx, api.AuditQuery{})
+	if err != nil || len(l.Entries) != 1 || l.Entries[0].Seq != 3 {
+		t.Fatalf("entries = %+v, %v; want one, numbered 3", l, err)
+	}
 }
 
 const piiBody = `{"id":7,"customer":{"email":"ann@example.com","name":"Ann"},"items":[{"sku":"A","card":{"last4":"4242"}},{"sku":"B"}],"meta":{"ssn":"123-45-6789"},"note":"` + bodyMarker + `"}`

@@ -169,8 +169,12 @@ func (s *server) auditVerify(w http.ResponseWriter, r *http.Request, _ who) erro
 	if _, err := params(r, nil); err != nil {
 		return err
 	}
-	var v store.AuditVerifier
-	out := AuditVerification{OK: true}
+	anchor, err := s.audit.AuditAnchor(r.Context())
+	if err != nil {
+		return err
+	}
+	v := store.AuditVerifierFrom(anchor)
+	out := AuditVerification{OK: true, PrunedThrough: anchor.Seq}
 	f := store.AuditFilter{Ascending: true, Limit: verifyPage}
 walk:
 	for {
@@ -189,7 +193,7 @@ walk:
 		}
 		f.Cursor = next
 	}
-	out.Verified, out.HeadHash = v.Count(), v.Head()
+	out.Verified, out.HeadHash = v.Count()-anchor.Seq, v.Head()
 	out.CheckedAt = s.now().UTC()
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -231,12 +235,15 @@ type AuditList struct {
 // catch a log cut short or rewritten wholesale, keep the head hash
 // elsewhere and check later that the entry with that hash is still there.
 type AuditVerification struct {
-	OK          bool      `json:"ok"`
-	Verified    int64     `json:"verified"`
-	HeadHash    string    `json:"head_hash"`
-	FirstBadSeq int64     `json:"first_bad_seq,omitempty"`
-	Problem     string    `json:"problem,omitempty"`
-	CheckedAt   time.Time `json:"checked_at"`
+	OK          bool   `json:"ok"`
+	Verified    int64  `json:"verified"`
+	HeadHash    string `json:"head_hash"`
+	FirstBadSeq int64  `json:"first_bad_seq,omitempty"`
+	// PrunedThrough is the last entry removed by retention
+	// (retention.audit_max_age); the chain is verified from it.
+	PrunedThrough int64     `json:"pruned_through,omitempty"`
+	Problem       string    `json:"problem,omitempty"`
+	CheckedAt     time.Time `json:"checked_at"`
 }
 
 // AuditQuery filters GET /api/v1/audit. Zero fields match all.

@@ -76,8 +76,11 @@ type Storage struct {
 type Retention struct {
 	MaxAge     Duration `yaml:"max_age"`      // default 30d; 0 keeps everything
 	DeadMaxAge Duration `yaml:"dead_max_age"` // default 0: events with a dead letter are kept
-	Interval   Duration `yaml:"interval"`     // between runs; default 10m
-	BatchSize  int      `yaml:"batch_size"`   // events per transaction; default 500
+	// AuditMaxAge: audit-log entries recorded longer ago are deleted (the
+	// chain stays verifiable from an anchor); default 0 keeps them.
+	AuditMaxAge Duration `yaml:"audit_max_age"`
+	Interval    Duration `yaml:"interval"`   // between runs; default 10m
+	BatchSize   int      `yaml:"batch_size"` // events per transaction; default 500
 }
 
 // Admin configures the admin API.

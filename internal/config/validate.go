@@ -146,6 +146,9 @@ func (v *validator) storage() {
 	if r.DeadMaxAge < 0 {
 		v.errorf("storage.retention.dead_max_age", "must not be negative (0 keeps dead letters), got %s", r.DeadMaxAge)
 	}
+	if r.AuditMaxAge < 0 {
+		v.errorf("storage.retention.audit_max_age", "must not be negative (0 keeps the audit log), got %s", r.AuditMaxAge)
+	}
 	v.positive("storage.retention.interval", r.Interval)
 	if r.BatchSize < 1 || r.BatchSize > 10000 {
 		v.errorf("storage.retention.batch_size", "must be between 1 and 10000, got %d", r.BatchSize)

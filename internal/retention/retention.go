@@ -18,6 +18,7 @@ import (
 // Store is what the job needs of the store.
 type Store interface {
 	RetentionDelete(ctx context.Context, p store.RetentionParams) (store.RetentionResult, error)
+	AuditPrune(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // Elector tells whether this node leads the cluster (leader.Elector).
@@ -25,9 +26,13 @@ type Elector interface{ IsLeader() bool }
 
 // Config holds the job's settings; zero values take defaults.
 type Config struct {
-	// MaxAge: finished events received longer ago are deleted. Required
-	// (the caller does not start the job when retention is off).
+	// MaxAge: finished events received longer ago are deleted; zero keeps
+	// them.
 	MaxAge time.Duration
+	// AuditMaxAge: audit-log entries recorded longer ago are deleted;
+	// zero keeps them. (The caller starts the job only when one of the
+	// two is set.)
+	AuditMaxAge time.Duration
 	// DeadMaxAge: events with a dead-lettered delivery are deleted only
 	// once received longer ago than this; zero keeps them until they are
 	// replayed or cancelled.
@@ -86,16 +91,56 @@ func (j *Job) Run(ctx context.Context) {
 			j.log.Error("retention failed", "error", err.Error(), "events_deleted", res.Events)
 			continue
 		}
-		if res.Events+res.Quarantined > 0 {
+		if res.Events+res.Quarantined+res.Audit > 0 {
 			j.log.Info("retention", "events_deleted", res.Events, "deliveries_deleted", res.Deliveries,
-				"attempts_deleted", res.Attempts, "quarantined_deleted", res.Quarantined)
+				"attempts_deleted", res.Attempts, "quarantined_deleted", res.Quarantined, "audit_entries_deleted", res.Audit)
 		}
 	}
 }
 
+// Result counts what one run deleted.
+type Result struct {
+	store.RetentionResult
+	Audit int // audit-log entries
+}
+
 // Once deletes everything due now, batch by batch, while this node leads,
 // and returns the totals.
-func (j *Job) Once(ctx context.Context) (store.RetentionResult, error) {
+func (j *Job) Once(ctx context.Context) (Result, error) {
+	var total Result
+	if j.cfg.MaxAge > 0 {
+		var err error
+		if total.RetentionResult, err = j.events(ctx); err != nil {
+			return total, err
+		}
+	}
+	if j.cfg.AuditMaxAge > 0 {
+		before := j.cfg.Now().Add(-j.cfg.AuditMaxAge)
+		for j.el.IsLeader() {
+			n, err := j.st.AuditPrune(ctx, before, j.cfg.BatchSize)
+			total.Audit += n
+			if err != nil || n < j.cfg.BatchSize {
+				return total, err
+			}
+			if err := j.pause(ctx); err != nil {
+				return total, err
+			}
+		}
+	}
+	return total, nil
+}
+
+func (j *Job) pause(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(j.cfg.Pause):
+		return nil
+	}
+}
+
+// events deletes old finished events and quarantined requests.
+func (j *Job) events(ctx context.Context) (store.RetentionResult, error) {
 	now := j.cfg.Now()
 	p := store.RetentionParams{Before: now.Add(-j.cfg.MaxAge), Limit: j.cfg.BatchSize}
 	if j.cfg.DeadMaxAge > 0 {
@@ -117,10 +162,8 @@ func (j *Job) Once(ctx context.Context) (store.RetentionResult, error) {
 		if res.Examined < p.Limit && res.Quarantined < p.Limit {
 			break
 		}
-		select {
-		case <-ctx.Done():
-			return total, ctx.Err()
-		case <-time.After(j.cfg.Pause):
+		if err := j.pause(ctx); err != nil {
+			return total, err
 		}
 	}
 	return total, nil

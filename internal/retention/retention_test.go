@@ -23,6 +23,7 @@ var now = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 type fullStore interface {
 	store.Store
 	store.Retention
+	store.Audit
 }
 
 // fill stores n finished events received 40 days before now and one
@@ -159,7 +160,7 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	var wg sync.WaitGroup
-	var results [2]store.RetentionResult
+	var results [2]Result
 	for i := range stores {
 		wg.Add(1)
 		go func() {
@@ -181,5 +182,50 @@ func TestTwoNodesOnPostgres(t *testing.T) {
 	}
 	if n := eventCount(t, stores[1]); n != 1 {
 		t.Errorf("%d events left, want the recent one", n)
+	}
+}
+
+// TestOncePrunesAuditLog: with audit_max_age set (and event retention
+// off), the leader deletes old audit entries in batches and the chain
+// still verifies from the anchor; a follower deletes nothing.
+func TestOncePrunesAuditLog(t *testing.T) {
+	s := openSQLite(t)
+	fill(t, s, 2)
+	ctx := context.Background()
+	for i := range 8 {
+		at := now.Add(-400 * 24 * time.Hour).Add(time.Duration(i) * time.Minute)
+		if i == 7 {
+			at = now.Add(-time.Hour)
+		}
+		if _, err := s.AuditAppend(ctx, store.AuditEntry{At: at, Actor: "ops", Role: "admin", Action: "POST /api/v1/dlq/replay",
+			Outcome: "ok", Status: 200}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := Config{AuditMaxAge: 365 * 24 * time.Hour, BatchSize: 2, Pause: time.Millisecond, Now: func() time.Time { return now }}
+	follower := &counting{Store: s}
+	if res, err := New(follower, follower, cfg).Once(ctx); err != nil || res.Audit != 0 {
+		t.Fatalf("follower run = %+v, %v", res, err)
+	}
+	leader := &counting{Store: s}
+	leader.leading.Store(true)
+	res, err := New(leader, leader, cfg).Once(ctx)
+	if err != nil || res.Audit != 7 || res.Events != 0 || leader.calls.Load() != 0 {
+		t.Fatalf("leader run = %+v (event batches %d), %v; want 7 audit entries and no event retention",
+			res, leader.calls.Load(), err)
+	}
+	if n := eventCount(t, s); n != 3 {
+		t.Errorf("%d events left, want all 3 (event retention is off)", n)
+	}
+	es, _, err := s.AuditList(ctx, store.AuditFilter{Ascending: true})
+	if err != nil || len(es) != 1 || es[0].Seq != 8 {
+		t.Fatalf("left %+v, %v; want entry 8 only", es, err)
+	}
+	anchor, err := s.AuditAnchor(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.AuditVerifierFrom(anchor).Add(&es[0]); err != nil {
+		t.Errorf("the remaining entry does not continue the anchor %+v: %v", anchor, err)
 	}
 }

@@ -60,6 +60,54 @@ type Audit interface {
 	// AuditList lists entries matching f: newest first, or oldest first
 	// with f.Ascending; the cursor is the last entry's sequence number.
 	AuditList(ctx context.Context, f AuditFilter) (es []AuditEntry, next string, err error)
+	// AuditPrune is audit retention: it deletes up to limit of the oldest
+	// entries, a prefix of the chain recorded before `before` and never
+	// the newest entry (the next append links to it). In the same
+	// transaction it checks the deleted entries' chain from the current
+	// anchor (refusing with ErrAuditBroken rather than erase evidence of
+	// tampering) and makes the last deleted entry the new anchor. It
+	// returns how many entries it deleted.
+	AuditPrune(ctx context.Context, before time.Time, limit int) (int, error)
+	// AuditAnchor returns the last entry removed by AuditPrune (zero if
+	// none): verification continues the chain from it.
+	AuditAnchor(ctx context.Context) (AuditAnchor, error)
+}
+
+// AuditAnchor is where the stored chain starts after retention: the
+// sequence number and hash of the last pruned entry.
+type AuditAnchor struct {
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// AuditAnchorKey is the kv key that holds the anchor (JSON), written in
+// the transaction that prunes.
+const AuditAnchorKey = "audit.anchor"
+
+// ErrAuditBroken is AuditPrune's refusal to delete entries whose chain
+// does not verify.
+var ErrAuditBroken = errors.New("the audit log's hash chain is broken; nothing was pruned")
+
+// AuditPrunePrefix decides one AuditPrune batch: es are the oldest
+// entries after the anchor, oldest first (the newest entry of the log
+// excluded). It returns how many of them to delete (those recorded before
+// `before`, up to the first that is not) and the new anchor, after
+// checking their chain from the current anchor.
+func AuditPrunePrefix(anchor AuditAnchor, es []AuditEntry, before time.Time) (int, AuditAnchor, error) {
+	n := 0
+	for n < len(es) && es[n].At.Before(before) {
+		n++
+	}
+	if n == 0 {
+		return 0, anchor, nil
+	}
+	v := AuditVerifier{n: anchor.Seq, last: anchor.Hash}
+	for i := range es[:n] {
+		if err := v.Add(&es[i]); err != nil {
+			return 0, anchor, fmt.Errorf("%w: %w", ErrAuditBroken, err)
+		}
+	}
+	return n, AuditAnchor{Seq: v.n, Hash: v.last}, nil
 }
 
 // AuditEntry is one recorded admin action.
@@ -142,6 +190,10 @@ type AuditVerifier struct {
 	n    int64
 	last string
 }
+
+// AuditVerifierFrom returns a verifier whose chain continues from the
+// anchor left by retention.
+func AuditVerifierFrom(a AuditAnchor) *AuditVerifier { return &AuditVerifier{n: a.Seq, last: a.Hash} }
 
 // Add checks the next entry: its sequence number follows the previous
 // one's (so a deleted entry is a gap), it links to the previous hash, and

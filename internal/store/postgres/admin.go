@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -88,7 +89,12 @@ func (s *Store) AuditAppend(ctx context.Context, e store.AuditEntry) (store.Audi
 		var seq int64
 		var prev string
 		err := tx.QueryRow(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		if errors.Is(err, pgx.ErrNoRows) {
+			// An empty log continues from retention's anchor, if any.
+			a, aerr := auditAnchor(ctx, tx)
+			seq, prev, err = a.Seq, a.Hash, aerr
+		}
+		if err != nil {
 			return err
 		}
 		out = store.SealAudit(e, seq+1, prev)
@@ -138,4 +144,68 @@ func (s *Store) AuditList(ctx context.Context, f store.AuditFilter) ([]store.Aud
 	}
 	out, next := store.Page(out, limit, func(e *store.AuditEntry) string { return fmt.Sprint(e.Seq) })
 	return out, next, nil
+}
+
+// AuditPrune implements store.Audit. It takes the append lock, so the
+// head it keeps is the true head.
+func (s *Store) AuditPrune(ctx context.Context, before time.Time, limit int) (int, error) {
+	var n int
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		n = 0
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, auditLock); err != nil {
+			return err
+		}
+		anchor, err := auditAnchor(ctx, tx)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT `+store.AuditColumns+` FROM audit_log
+			WHERE seq < (SELECT max(seq) FROM audit_log) ORDER BY seq LIMIT $1`, limit)
+		if err != nil {
+			return err
+		}
+		es, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.AuditEntry, error) { return store.ScanAudit(r) })
+		if err != nil {
+			return err
+		}
+		k, next, err := store.AuditPrunePrefix(anchor, es, before)
+		if err != nil || k == 0 {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM audit_log WHERE seq <= $1`, next.Seq); err != nil {
+			return err
+		}
+		v, _ := json.Marshal(next)
+		if _, err := tx.Exec(ctx, `INSERT INTO kv (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v`,
+			store.AuditAnchorKey, string(v)); err != nil {
+			return err
+		}
+		n = k
+		return nil
+	})
+	if errors.Is(err, store.ErrAuditBroken) {
+		return 0, err
+	}
+	return n, s.unavailable("audit prune", err)
+}
+
+// AuditAnchor implements store.Audit.
+func (s *Store) AuditAnchor(ctx context.Context) (store.AuditAnchor, error) {
+	a, err := auditAnchor(ctx, s.pool)
+	return a, s.unavailable("audit anchor", err)
+}
+
+func auditAnchor(ctx context.Context, q interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}) (store.AuditAnchor, error) {
+	var a store.AuditAnchor
+	var v string
+	err := q.QueryRow(ctx, `SELECT v FROM kv WHERE k = $1`, store.AuditAnchorKey).Scan(&v)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return a, nil
+	case err != nil:
+		return a, err
+	}
+	return a, json.Unmarshal([]byte(v), &a)
 }

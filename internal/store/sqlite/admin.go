@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -94,7 +96,12 @@ func (s *Store) AuditAppend(ctx context.Context, e store.AuditEntry) (store.Audi
 		var seq int64
 		var prev string
 		err := s.w.QueryRowContext(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
-		if err != nil && err != sql.ErrNoRows {
+		if errors.Is(err, sql.ErrNoRows) {
+			// An empty log continues from retention's anchor, if any.
+			a, aerr := auditAnchor(ctx, s.w)
+			seq, prev, err = a.Seq, a.Hash, aerr
+		}
+		if err != nil {
 			return err
 		}
 		out = store.SealAudit(e, seq+1, prev)
@@ -134,4 +141,76 @@ func (s *Store) AuditList(ctx context.Context, f store.AuditFilter) ([]store.Aud
 	}
 	out, next := store.Page(out, limit, func(e *store.AuditEntry) string { return fmt.Sprint(e.Seq) })
 	return out, next, nil
+}
+
+// AuditPrune implements store.Audit.
+func (s *Store) AuditPrune(ctx context.Context, before time.Time, limit int) (int, error) {
+	var n int
+	err := s.write(ctx, 256, func(ctx context.Context) error {
+		n = 0
+		anchor, err := auditAnchor(ctx, s.w)
+		if err != nil {
+			return err
+		}
+		rows, err := s.w.QueryContext(ctx, `SELECT `+store.AuditColumns+` FROM audit_log
+			WHERE seq < (SELECT max(seq) FROM audit_log) ORDER BY seq LIMIT ?`, limit)
+		if err != nil {
+			return err
+		}
+		var es []store.AuditEntry
+		for rows.Next() {
+			e, err := store.ScanAudit(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			es = append(es, e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		k, next, err := store.AuditPrunePrefix(anchor, es, before)
+		if err != nil || k == 0 {
+			return err
+		}
+		if _, err := s.w.ExecContext(ctx, `DELETE FROM audit_log WHERE seq <= ?`, next.Seq); err != nil {
+			return err
+		}
+		v, _ := json.Marshal(next)
+		if _, err := s.w.ExecContext(ctx, `INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v`,
+			store.AuditAnchorKey, string(v)); err != nil {
+			return err
+		}
+		n = k
+		return nil
+	})
+	if err != nil && !errors.Is(err, store.ErrAuditBroken) {
+		err = fmt.Errorf("%w: %w", webhook.ErrUnavailable, err)
+	}
+	return n, err
+}
+
+// AuditAnchor implements store.Audit.
+func (s *Store) AuditAnchor(ctx context.Context) (store.AuditAnchor, error) {
+	a, err := auditAnchor(ctx, s.rdb)
+	if err != nil {
+		return a, fmt.Errorf("%w: %w", webhook.ErrUnavailable, err)
+	}
+	return a, nil
+}
+
+func auditAnchor(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}) (store.AuditAnchor, error) {
+	var a store.AuditAnchor
+	var v string
+	err := q.QueryRowContext(ctx, `SELECT v FROM kv WHERE k = ?`, store.AuditAnchorKey).Scan(&v)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return a, nil
+	case err != nil:
+		return a, err
+	}
+	return a, json.Unmarshal([]byte(v), &a)
 }

@@ -34,6 +34,7 @@ func RunAdmin(t *testing.T, open Opener) {
 		{"AuditChain", testAuditChain},
 		{"AuditListFilters", testAuditListFilters},
 		{"AuditConcurrentAppends", testAuditConcurrent},
+		{"AuditPrune", testAuditPrune},
 		{"EventListSearch", testEventListSearch},
 	}
 	for _, tt := range tests {
@@ -140,7 +141,11 @@ func auditEntry(i int) store.AuditEntry {
 // the chain.
 func verifyAll(t *testing.T, s AdminStore) (int64, error) {
 	t.Helper()
-	var v store.AuditVerifier
+	anchor, err := s.AuditAnchor(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := store.AuditVerifierFrom(anchor)
 	f := store.AuditFilter{Ascending: true, Limit: 7}
 	for {
 		es, next, err := s.AuditList(context.Background(), f)
@@ -336,5 +341,51 @@ func testEventListSearch(t *testing.T, s AdminStore) {
 		if got := ids(tc.f); got != tc.want {
 			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
 		}
+	}
+}
+
+// testAuditPrune: retention deletes a prefix of the chain recorded before
+// a time, in batches, never the newest entry, and leaves an anchor from
+// which the rest still verifies and to which new entries still link.
+func testAuditPrune(t *testing.T, s AdminStore) {
+	ctx := context.Background()
+	if n, err := s.AuditPrune(ctx, t0.Add(time.Hour), 5); err != nil || n != 0 {
+		t.Fatalf("prune of an empty log = %d, %v", n, err)
+	}
+	var hashes []string
+	for i := 1; i <= 20; i++ {
+		e, err := s.AuditAppend(ctx, auditEntry(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hashes = append(hashes, e.Hash)
+	}
+	before := t0.Add(8*time.Second + 500*time.Millisecond) // entries 1-8 are older
+	for _, want := range []int{5, 3, 0} {
+		if n, err := s.AuditPrune(ctx, before, 5); err != nil || n != want {
+			t.Fatalf("prune = %d, %v; want %d", n, err, want)
+		}
+	}
+	if a, err := s.AuditAnchor(ctx); err != nil || a != (store.AuditAnchor{Seq: 8, Hash: hashes[7]}) {
+		t.Fatalf("anchor = %+v, %v; want entry 8", a, err)
+	}
+	es, _, err := s.AuditList(ctx, store.AuditFilter{Ascending: true, Limit: 100})
+	if err != nil || len(es) != 12 || es[0].Seq != 9 {
+		t.Fatalf("after pruning: %d entries from %d, %v", len(es), es[0].Seq, err)
+	}
+	if n, err := verifyAll(t, s); err != nil || n != 20 {
+		t.Fatalf("verify after pruning = %d, %v", n, err)
+	}
+	// Everything is old now, but the newest entry stays for the next
+	// append to link to.
+	if n, err := s.AuditPrune(ctx, t0.Add(time.Hour), 100); err != nil || n != 11 {
+		t.Fatalf("prune of all = %d, %v; want 11", n, err)
+	}
+	e, err := s.AuditAppend(ctx, auditEntry(21))
+	if err != nil || e.Seq != 21 || e.PrevHash != hashes[19] {
+		t.Fatalf("append after pruning = %+v, %v", e, err)
+	}
+	if n, err := verifyAll(t, s); err != nil || n != 21 {
+		t.Fatalf("verify after pruning all but the head = %d, %v", n, err)
 	}
 }
