@@ -3,6 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,7 +81,44 @@ func TestSchemaDrift(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// The CLI lists the same.
+	list := nodeCLI(t, n, "drift", "list", "--source", "shop")
+	var lines []string // each line's fields, single-spaced
+	for l := range strings.Lines(list) {
+		lines = append(lines, strings.Join(strings.Fields(l), " "))
+	}
+	for _, w := range []string{"shop orders/create frozen 4 3 3", ".coupon new string - 1 " + id,
+		".email missing - string 1 " + id, ".total_price type_changed number string 1 " + id} {
+		if !slices.Contains(lines, w) {
+			t.Errorf("drift list lacks %q:\n%s", w, list)
+		}
+	}
+	// So does the console, and an operator accepts the drift there.
+	hc := consoleLogin(t, n)
+	page := pageGet(t, hc, n, "/console/drift")
+	for _, w := range []string{`<td class="mono">.coupon</td><td>new</td><td>string</td>`,
+		`<td class="mono">.total_price</td><td>type_changed</td><td>number</td><td>string</td><td class="num">1</td>`,
+		`href="/console/events/` + id + `"`, "frozen at 3 events", `class="freeze">Accept drift (re-freeze)`} {
+		if !strings.Contains(page, w) {
+			t.Errorf("drift page lacks %q:\n%s", w, page)
+		}
+	}
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	resp, err := hc.PostForm("http://"+n.adminAddr+"/console/drift/freeze",
+		url.Values{"csrf": {csrf[1]}, "source": {"shop"}, "topic": {"orders/create"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "Baseline of shop orders/create frozen") || !strings.Contains(string(body), "frozen at 4 events") ||
+		!strings.Contains(string(body), "No drift since the baseline.") {
+		t.Fatalf("after freezing in the console: %d\n%s", resp.StatusCode, body)
+	}
 	// Accepting the change: the freeze command re-freezes.
+	if out := nodeCLI(t, n, "drift", "freeze", "--source", "shop", "--topic", "orders/create"); out != "shop orders/create: baseline frozen at 4 events (6 paths)\n" {
+		t.Errorf("drift freeze: %q", out)
+	}
 	rep, err := n.client.DriftFreeze(ctx, "shop", "orders/create")
 	if err != nil || len(rep.Changes) != 0 || rep.BaselineEvents != 4 {
 		t.Fatalf("freeze = %+v, %v", rep, err)

@@ -53,6 +53,7 @@ func commands() []command {
 		{"destinations", "list, pause, resume or enable destinations (admin API)", cmdDestinations},
 		{"tokens", "create, list or revoke admin API tokens (admin API)", cmdTokens},
 		{"audit", "list, export or verify the admin audit log (admin API)", cmdAudit},
+		{"drift", "list schema drift per source and topic, or accept it (admin API)", cmdDrift},
 		{"reconcile", "compare a source with its provider's API and backfill gaps (admin API)", cmdReconcile},
 		{"preview", "run a route's stages on an event file without sending", cmdPreview},
 		{"migrate", "apply database migrations and exit", cmdMigrate},

@@ -203,31 +203,40 @@ func deref(fs []*float64) []any {
 // CSRF and session cookie, as a browser does) and returns the page at path.
 func consoleGet(t *testing.T, n *node, path string) string {
 	t.Helper()
+	return pageGet(t, consoleLogin(t, n), n, path)
+}
+
+// consoleLogin logs in to the node's console with the admin token and
+// returns the browser-like client holding the session cookie.
+func consoleLogin(t *testing.T, n *node) *http.Client {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar}
-	base := "http://" + n.adminAddr
-	get := func(p string) string {
-		resp, err := hc.Get(base + p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET %s: %d\n%s", p, resp.StatusCode, b)
-		}
-		return string(b)
-	}
-	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(get("/console/login"))
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(pageGet(t, hc, n, "/console/login"))
 	if m == nil {
 		t.Fatal("no CSRF field on the login form")
 	}
-	resp, err := hc.PostForm(base+"/console/login", url.Values{"csrf": {m[1]}, "token": {adminToken}})
+	resp, err := hc.PostForm("http://"+n.adminAddr+"/console/login", url.Values{"csrf": {m[1]}, "token": {adminToken}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	return get(path)
+	return hc
+}
+
+// pageGet GETs a console page with hc and fails the test unless it is 200.
+func pageGet(t *testing.T, hc *http.Client, n *node, path string) string {
+	t.Helper()
+	resp, err := hc.Get("http://" + n.adminAddr + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d\n%s", path, resp.StatusCode, b)
+	}
+	return string(b)
 }
 
 // figure returns the <figure> element with id in page, or "".

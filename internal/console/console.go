@@ -124,6 +124,8 @@ func (c *Console) routes() *http.ServeMux {
 	mux.Handle("GET /console/destinations", c.page(c.destinations))
 	mux.Handle("POST /console/destinations/{name}/{action}", c.page(c.destinationAction))
 	mux.Handle("GET /console/quarantine", c.page(c.quarantine))
+	mux.Handle("GET /console/drift", c.page(c.drift))
+	mux.Handle("POST /console/drift/freeze", c.page(c.driftFreeze))
 	mux.Handle("GET /console/alerts", c.page(c.alerts))
 	mux.Handle("GET /console/routes", c.page(c.routeList))
 	mux.Handle("POST /console/routes/preview", c.page(c.routePreview))

@@ -198,3 +198,16 @@ func TestViewerCannotPauseDestination(t *testing.T) {
 		t.Fatalf("refused posts changed oms to %s", st.Status)
 	}
 }
+
+// TestDriftPageWhenOff: without drift.enabled the page says so instead of
+// failing.
+func TestDriftPageWhenOff(t *testing.T) {
+	f := setup(t)
+	b := f.browser(t)
+	b.login(viewerToken)
+	page := b.get("/console/drift")
+	if page.status != http.StatusOK || !strings.Contains(page.body, `id="off">Schema drift tracking is off`) ||
+		!strings.Contains(page.body, `href="/console/drift" class="on"`) {
+		t.Fatalf("drift page with tracking off: %d\n%s", page.status, page.body)
+	}
+}

@@ -9,7 +9,7 @@ import (
 
 // pageNames are the templates under templates/, each rendered inside
 // layout.html.
-var pageNames = []string{"login", "error", "status", "events", "event", "dlq", "replay", "destinations", "pause",
+var pageNames = []string{"login", "error", "status", "events", "event", "dlq", "replay", "destinations", "pause", "drift",
 	"quarantine", "alerts", "routes", "audit"}
 
 var funcs = template.FuncMap{
