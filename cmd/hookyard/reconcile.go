@@ -205,14 +205,14 @@ func reconcileRuns(ctx context.Context, e *env, args []string) error {
 
 func printRuns(e *env, runs []api.ReconcileRun) {
 	tw := newTable(e.stdout)
-	fmt.Fprintln(tw, "ID\tSOURCE\tSTATE\tWINDOW\tLISTED\tMATCHED\tMISSING\tBACKFILLED\tERRORS\tDURATION")
+	fmt.Fprintln(tw, "ID\tSOURCE\tSTATE\tWINDOW\tLISTED\tMATCHED\tMISSING\tBACKFILLED\tQUARANTINED\tERRORS\tDURATION")
 	for _, r := range runs {
 		dur := "-"
 		if !r.FinishedAt.IsZero() {
 			dur = (time.Duration(r.DurationSeconds * float64(time.Second))).Round(time.Millisecond).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s – %s\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.Source, r.State, stamp(r.Since),
-			stamp(r.Until), r.Listed, r.Matched, r.Missing, r.Backfilled, r.Errors, dur)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s – %s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.Source, r.State, stamp(r.Since),
+			stamp(r.Until), r.Listed, r.Matched, r.Missing, r.Backfilled, r.Quarantined, r.Errors, dur)
 	}
 	tw.Flush()
 	for _, r := range runs {

@@ -66,7 +66,7 @@ func TestReconcileBackfillOrderedAndValidated(t *testing.T) {
 
 	ctx := context.Background()
 	run := waitReconcileRuns(t, n, "stripe")[0]
-	if run.State != store.RunDone || run.Listed != total || run.Missing != 30 || run.Backfilled != 29 || run.Errors != 1 ||
+	if run.State != store.RunDone || run.Listed != total || run.Missing != 30 || run.Backfilled != 29 || run.Quarantined != 1 || run.Errors != 0 ||
 		!strings.Contains(run.LastError, id(invalid)) || !strings.Contains(run.LastError, "quarantined") {
 		t.Fatalf("run %+v", run)
 	}

@@ -36,6 +36,7 @@ type ReconcileRun struct {
 	Matched         int       `json:"matched"`
 	Missing         int       `json:"missing"`
 	Backfilled      int       `json:"backfilled"`
+	Quarantined     int       `json:"quarantined"`
 	Errors          int       `json:"errors"`
 	LastError       string    `json:"last_error,omitempty"`
 	StartedAt       time.Time `json:"started_at"`
@@ -59,7 +60,7 @@ type ReconcileRequest struct {
 
 func wireRun(r store.ReconcileRun) ReconcileRun {
 	return ReconcileRun{ID: r.ID, Source: r.Source, Trigger: r.Trigger, State: r.State, Since: r.Since, Until: r.Until,
-		Listed: r.Listed, Matched: r.Matched, Missing: r.Missing, Backfilled: r.Backfilled, Errors: r.Errors,
+		Listed: r.Listed, Matched: r.Matched, Missing: r.Missing, Backfilled: r.Backfilled, Quarantined: r.Quarantined, Errors: r.Errors,
 		LastError: r.LastError, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, DurationSeconds: r.Duration().Seconds()}
 }
 

@@ -114,3 +114,27 @@ func TestSessionsShared(t *testing.T) {
 		t.Error("an expired session was found")
 	}
 }
+
+// BenchmarkSessionLookup is what every console page now pays to find its
+// session: one primary-key read of console_sessions and an AES-GCM open.
+func BenchmarkSessionLookup(b *testing.B) {
+	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "hookyard.db"), sqlite.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	s := &sessions{store: st, ttl: time.Hour, max: 10000, now: time.Now}
+	var id string
+	for range 1000 { // a realistic number of other sessions
+		if id, err = s.create(context.Background(), "hyt_0123456789abcdef_token", "oncall", "operator"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	r, _ := http.NewRequest(http.MethodGet, "/console/", nil)
+	r.AddCookie(&http.Cookie{Name: sessionCookie, Value: id})
+	for b.Loop() {
+		if sess, err := s.get(r); err != nil || sess == nil {
+			b.Fatal(sess, err)
+		}
+	}
+}

@@ -13,6 +13,7 @@ type Reconcile struct {
 	listed     *prometheus.CounterVec
 	gaps       *prometheus.CounterVec
 	backfilled *prometheus.CounterVec
+	quarantine *prometheus.CounterVec
 	lastGaps   *prometheus.GaugeVec
 	lastEnd    *prometheus.GaugeVec
 }
@@ -36,6 +37,10 @@ func (m *Metrics) RegisterReconcile() *Reconcile {
 			Name: "hookyard_reconcile_backfilled_total",
 			Help: "Missing events backfilled (stored from the API, or redelivered by the provider).",
 		}, []string{"source"}),
+		quarantine: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookyard_reconcile_quarantined_total",
+			Help: "Missing events whose backfill failed ingest validation (kept in the quarantine, not delivered).",
+		}, []string{"source"}),
 		lastGaps: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "hookyard_reconcile_last_gaps",
 			Help: "Missing events found by the source's last finished run.",
@@ -45,7 +50,7 @@ func (m *Metrics) RegisterReconcile() *Reconcile {
 			Help: "When the source's last reconciliation run finished (unix seconds).",
 		}, []string{"source"}),
 	}
-	m.Registry.MustRegister(r.runs, r.listed, r.gaps, r.backfilled, r.lastGaps, r.lastEnd)
+	m.Registry.MustRegister(r.runs, r.listed, r.gaps, r.backfilled, r.quarantine, r.lastGaps, r.lastEnd)
 	return r
 }
 
@@ -55,6 +60,7 @@ func (r *Reconcile) Reconciled(run *store.ReconcileRun, _ int) {
 	r.listed.WithLabelValues(run.Source).Add(float64(run.Listed))
 	r.gaps.WithLabelValues(run.Source).Add(float64(run.Missing))
 	r.backfilled.WithLabelValues(run.Source).Add(float64(run.Backfilled))
+	r.quarantine.WithLabelValues(run.Source).Add(float64(run.Quarantined))
 	r.lastGaps.WithLabelValues(run.Source).Set(float64(run.Missing))
 	r.lastEnd.WithLabelValues(run.Source).Set(float64(run.FinishedAt.UnixNano()) / 1e9)
 }

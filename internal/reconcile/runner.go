@@ -366,7 +366,7 @@ func (r *Runner) handle(ctx context.Context, src *Source, run *Run, gaps []*Item
 			run.Errors++
 			run.LastError = fmt.Sprintf("%s: %v", res.it.Key, res.err)
 		case res.quarantined != "": // failed ingest validation: kept, not delivered
-			run.Errors++
+			run.Quarantined++
 			run.LastError = fmt.Sprintf("%s: quarantined: %s", res.it.Key, res.quarantined)
 		case res.dup: // the real webhook arrived while the run was listing
 			run.Missing--

@@ -43,8 +43,10 @@ type ReconcileRun struct {
 	Until   time.Time
 	// Listed counts provider objects seen; Matched those already received;
 	// Missing those not received; Backfilled the missing ones now stored
-	// (or redelivered by the provider); Errors the failures along the way.
-	Listed, Matched, Missing, Backfilled, Errors int
+	// (or redelivered by the provider); Quarantined the missing ones that
+	// failed ingest validation (kept in the quarantine, not delivered);
+	// Errors the failures along the way.
+	Listed, Matched, Missing, Backfilled, Quarantined, Errors int
 	// Cursor is the provider's position after the last completed page; a
 	// resumed run continues from it.
 	Cursor     string

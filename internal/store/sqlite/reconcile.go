@@ -14,20 +14,20 @@ import (
 var _ store.Reconciles = (*Store)(nil)
 
 const runCols = `id, source, trigger_kind, state, window_from, window_to, listed, matched, missing, backfilled,
-	errors, cursor, last_error, started_at, finished_at`
+	errors, cursor, last_error, started_at, finished_at, quarantined`
 
 // ReconcileRunSave implements store.Reconciles.
 func (s *Store) ReconcileRunSave(ctx context.Context, r *store.ReconcileRun) error {
 	return s.write(ctx, len(r.Cursor)+len(r.LastError)+256, func(ctx context.Context) error {
 		_, err := s.w.ExecContext(ctx, `INSERT INTO reconcile_runs (`+runCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET state = excluded.state, listed = excluded.listed,
-			matched = excluded.matched, missing = excluded.missing, backfilled = excluded.backfilled,
+			matched = excluded.matched, missing = excluded.missing, backfilled = excluded.backfilled, quarantined = excluded.quarantined,
 			errors = excluded.errors, cursor = excluded.cursor, last_error = excluded.last_error,
 			finished_at = excluded.finished_at`,
 			r.ID, r.Source, r.Trigger, r.State, store.Micros(r.Since), store.Micros(r.Until), r.Listed, r.Matched,
 			r.Missing, r.Backfilled, r.Errors, r.Cursor, truncate(r.LastError, 1024), store.Micros(r.StartedAt),
-			store.Micros(r.FinishedAt))
+			store.Micros(r.FinishedAt), r.Quarantined)
 		return err
 	})
 }
@@ -72,7 +72,7 @@ func (s *Store) runs(ctx context.Context, tail string, args ...any) ([]store.Rec
 		var r store.ReconcileRun
 		var since, until, started, finished int64
 		if err := rows.Scan(&r.ID, &r.Source, &r.Trigger, &r.State, &since, &until, &r.Listed, &r.Matched,
-			&r.Missing, &r.Backfilled, &r.Errors, &r.Cursor, &r.LastError, &started, &finished); err != nil {
+			&r.Missing, &r.Backfilled, &r.Errors, &r.Cursor, &r.LastError, &started, &finished, &r.Quarantined); err != nil {
 			return nil, err
 		}
 		r.Since, r.Until = store.FromMicros(since), store.FromMicros(until)

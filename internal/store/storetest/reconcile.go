@@ -47,7 +47,7 @@ func testRunSave(t *testing.T, _ store.Store, rs store.Reconciles) {
 		t.Fatal(err)
 	}
 	// A checkpoint replaces counts, cursor and state; the window and start stay.
-	r.Listed, r.Matched, r.Missing, r.Backfilled, r.Errors = 100, 90, 10, 9, 1
+	r.Listed, r.Matched, r.Missing, r.Backfilled, r.Quarantined, r.Errors = 100, 90, 10, 8, 1, 1
 	r.Cursor, r.LastError = "evt_cursor_100", "one failed"
 	if err := rs.ReconcileRunSave(ctx, r); err != nil {
 		t.Fatal(err)
