@@ -218,6 +218,10 @@ func (r *Runner) execute(ctx context.Context, src *Source, run *Run) {
 	log := r.log.With("source", src.Name, "run", run.ID)
 	log.Info("reconciliation started", "since", run.Since, "until", run.Until, "cursor_set", run.Cursor != "")
 	received, err := r.bodyKeys(ctx, src, run)
+	// checkpoint is the run as last saved. An interrupted run is saved as
+	// it, not with the counts of the page it was in the middle of: the
+	// next leader redoes that page, and would count it twice.
+	checkpoint := *run
 	seen := make(map[string]bool)
 	ordered := src.Ordered && src.Backfill && !src.Redeliver
 	var pending []*Item // an ordered run's gaps, stored once listing is complete
@@ -249,6 +253,7 @@ func (r *Runner) execute(ctx context.Context, src *Source, run *Run) {
 		if err = r.cfg.Store.ReconcileRunSave(ctx, run); err != nil {
 			break
 		}
+		checkpoint = *run
 	}
 	if err == nil && ordered {
 		chronological(pending)
@@ -260,6 +265,7 @@ func (r *Runner) execute(ctx context.Context, src *Source, run *Run) {
 	case err != nil && ctx.Err() != nil:
 		// Shutting down: keep the run "running" at its last checkpoint, so
 		// the next leader resumes it rather than starting over.
+		*run = checkpoint
 	case err != nil:
 		run.State, run.FinishedAt, run.LastError = store.RunFailed, r.cfg.Now(), err.Error()
 		run.Errors++
