@@ -30,7 +30,12 @@ func (s *Store) Ingest(ctx context.Context, ev *webhook.Event, ds []webhook.NewD
 	}
 	in := &ingestOp{ev: ev, headers: headers, ds: ds}
 	err = s.submit(ctx, s.ingests, &op{ing: in, size: len(ev.Body) + len(headers), done: make(chan struct{})})
-	return in.res, err
+	if err != nil {
+		// The writer may still be filling in.res (a cancelled caller
+		// stops waiting for it): do not read it.
+		return store.IngestResult{}, err
+	}
+	return in.res, nil
 }
 
 // insertEvents stores a batch of events and their deliveries in one

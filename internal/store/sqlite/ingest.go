@@ -29,7 +29,10 @@ func (s *Store) Ingest(ctx context.Context, ev *webhook.Event, ds []webhook.NewD
 	}
 	in := &ingestOp{ev: ev, headers: headers, ds: ds}
 	err = s.submit(ctx, &op{ing: in, size: len(ev.Body) + len(headers), done: make(chan struct{})})
-	return in.res, err
+	if err != nil {
+		return store.IngestResult{}, err
+	}
+	return in.res, nil
 }
 
 const (

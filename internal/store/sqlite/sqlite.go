@@ -264,6 +264,15 @@ func (s *Store) submit(ctx context.Context, o *op) error {
 			return ErrClosed
 		}
 	case <-ctx.Done():
+		// The writer owns o now and may be writing the caller's results
+		// (an op's closure, an ingest's result) this moment: wait until it
+		// is done with o, so that nothing is read while it is written. The
+		// writer is this process's own and finishes a batch in
+		// milliseconds.
+		select {
+		case <-o.done:
+		case <-s.stopped:
+		}
 		return fmt.Errorf("%w: %w", webhook.ErrUnavailable, ctx.Err())
 	}
 }
