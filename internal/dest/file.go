@@ -59,6 +59,10 @@ type fileLine struct {
 	DeliveredAt    time.Time       `json:"delivered_at"`
 	Body           json.RawMessage `json:"body"`
 	BodyEncoding   string          `json:"body_encoding,omitempty"`
+	// Traceparent and Tracestate are the attempt span's W3C trace context
+	// when tracing is on, as the other destinations send it.
+	Traceparent string `json:"traceparent,omitempty"`
+	Tracestate  string `json:"tracestate,omitempty"`
 }
 
 // NewFile opens (creating it and its parent directories if needed) the
@@ -146,6 +150,13 @@ func (f *File) Send(ctx context.Context, m *Message) Response {
 		Attempt:        m.Attempt,
 		ReceivedAt:     m.Event.ReceivedAt.UTC(),
 		Body:           m.Body(),
+	}
+	for _, kv := range traceContext(ctx) { // traceparent, tracestate: when tracing is on
+		if kv[0] == "traceparent" {
+			line.Traceparent = kv[1]
+		} else {
+			line.Tracestate = kv[1]
+		}
 	}
 	if !json.Valid(line.Body) {
 		line.Body, _ = json.Marshal(base64.StdEncoding.EncodeToString(line.Body))

@@ -293,3 +293,19 @@ func TestFileRotationTorn(t *testing.T) {
 		t.Errorf("old file ends %q, new file %q", old[max(0, len(old)-20):], cur)
 	}
 }
+
+// TestFileTraceContext: with tracing on, each line carries the attempt
+// span's trace context, as the broker destinations' messages do.
+func TestFileTraceContext(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.jsonl")
+	f := newFile(t, path)
+	m := message([]byte(`{"id":1}`), "application/json")
+	ctx, traceparent, tracestate := traced(t, m)
+	if resp := f.Send(ctx, m); !resp.OK() {
+		t.Fatalf("Send = %+v", resp)
+	}
+	lines := readLines(t, path)
+	if len(lines) != 1 || string(lines[0]["traceparent"]) != `"`+traceparent+`"` || string(lines[0]["tracestate"]) != `"`+tracestate+`"` {
+		t.Fatalf("line %v; want traceparent %q and tracestate %q", lines, traceparent, tracestate)
+	}
+}
