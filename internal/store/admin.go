@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -83,6 +84,21 @@ type AuditAnchor struct {
 // AuditAnchorKey is the kv key that holds the anchor (JSON), written in
 // the transaction that prunes.
 const AuditAnchorKey = "audit.anchor"
+
+// String is the anchor as stored under AuditAnchorKey.
+func (a AuditAnchor) String() string {
+	b, _ := json.Marshal(a) // plain data: cannot fail
+	return string(b)
+}
+
+// ParseAuditAnchor reads the value stored under AuditAnchorKey.
+func ParseAuditAnchor(v string) (AuditAnchor, error) {
+	var a AuditAnchor
+	if err := json.Unmarshal([]byte(v), &a); err != nil {
+		return AuditAnchor{}, fmt.Errorf("stored audit anchor: %w", err)
+	}
+	return a, nil
+}
 
 // ErrAuditBroken is AuditPrune's refusal to delete entries whose chain
 // does not verify.

@@ -62,3 +62,31 @@ func (r *ReconcileRun) Duration() time.Duration {
 	}
 	return r.FinishedAt.Sub(r.StartedAt)
 }
+
+// ReconcileRunColumns is the column list both stores insert and select,
+// in the order ScanReconcileRun reads; ReconcileRunUpdate is what a save
+// of an existing run replaces (the window and start stay).
+const (
+	ReconcileRunColumns = `id, source, trigger_kind, state, window_from, window_to, listed, matched, missing, backfilled,
+	errors, cursor, last_error, started_at, finished_at, quarantined`
+	ReconcileRunUpdate = `state = excluded.state, listed = excluded.listed,
+	matched = excluded.matched, missing = excluded.missing, backfilled = excluded.backfilled, quarantined = excluded.quarantined,
+	errors = excluded.errors, cursor = excluded.cursor, last_error = excluded.last_error,
+	finished_at = excluded.finished_at`
+)
+
+// ScanReconcileRun reads a row of ReconcileRunColumns.
+func ScanReconcileRun(row Scanner) (ReconcileRun, error) {
+	var r ReconcileRun
+	var since, until, started, finished int64
+	var listed, matched, missing, backfilled, errs, quarantined int64
+	if err := row.Scan(&r.ID, &r.Source, &r.Trigger, &r.State, &since, &until, &listed, &matched,
+		&missing, &backfilled, &errs, &r.Cursor, &r.LastError, &started, &finished, &quarantined); err != nil {
+		return ReconcileRun{}, err
+	}
+	r.Listed, r.Matched, r.Missing, r.Backfilled = int(listed), int(matched), int(missing), int(backfilled)
+	r.Errors, r.Quarantined = int(errs), int(quarantined)
+	r.Since, r.Until = FromMicros(since), FromMicros(until)
+	r.StartedAt, r.FinishedAt = FromMicros(started), FromMicros(finished)
+	return r, nil
+}

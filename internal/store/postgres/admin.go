@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -175,9 +174,8 @@ func (s *Store) AuditPrune(ctx context.Context, before time.Time, limit int) (in
 		if _, err := tx.Exec(ctx, `DELETE FROM audit_log WHERE seq <= $1`, next.Seq); err != nil {
 			return err
 		}
-		v, _ := json.Marshal(next)
 		if _, err := tx.Exec(ctx, `INSERT INTO kv (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = excluded.v`,
-			store.AuditAnchorKey, string(v)); err != nil {
+			store.AuditAnchorKey, next.String()); err != nil {
 			return err
 		}
 		n = k
@@ -198,14 +196,13 @@ func (s *Store) AuditAnchor(ctx context.Context) (store.AuditAnchor, error) {
 func auditAnchor(ctx context.Context, q interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }) (store.AuditAnchor, error) {
-	var a store.AuditAnchor
 	var v string
 	err := q.QueryRow(ctx, `SELECT v FROM kv WHERE k = $1`, store.AuditAnchorKey).Scan(&v)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return a, nil
+		return store.AuditAnchor{}, nil
 	case err != nil:
-		return a, err
+		return store.AuditAnchor{}, err
 	}
-	return a, json.Unmarshal([]byte(v), &a)
+	return store.ParseAuditAnchor(v)
 }

@@ -10,18 +10,12 @@ import (
 
 var _ store.Reconciles = (*Store)(nil)
 
-const runCols = `id, source, trigger_kind, state, window_from, window_to, listed, matched, missing, backfilled,
-	errors, cursor, last_error, started_at, finished_at, quarantined`
-
 // ReconcileRunSave implements store.Reconciles. Runs are saved a few times
 // a minute at most, so each is its own statement.
 func (s *Store) ReconcileRunSave(ctx context.Context, r *store.ReconcileRun) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO reconcile_runs (`+runCols+`)
+	_, err := s.pool.Exec(ctx, `INSERT INTO reconcile_runs (`+store.ReconcileRunColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-		ON CONFLICT (id) DO UPDATE SET state = excluded.state, listed = excluded.listed,
-		matched = excluded.matched, missing = excluded.missing, backfilled = excluded.backfilled, quarantined = excluded.quarantined,
-		errors = excluded.errors, cursor = excluded.cursor, last_error = excluded.last_error,
-		finished_at = excluded.finished_at`,
+		ON CONFLICT (id) DO UPDATE SET `+store.ReconcileRunUpdate,
 		text(r.ID), text(r.Source), text(r.Trigger), text(r.State), store.Micros(r.Since), store.Micros(r.Until),
 		r.Listed, r.Matched, r.Missing, r.Backfilled, r.Errors, text(r.Cursor), text(truncate(r.LastError, 1024)),
 		store.Micros(r.StartedAt), store.Micros(r.FinishedAt), r.Quarantined)
@@ -58,24 +52,17 @@ func (s *Store) ReconcileRunUnfinished(ctx context.Context, source string) (stor
 }
 
 func (s *Store) runs(ctx context.Context, tail string, args ...any) ([]store.ReconcileRun, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+runCols+` FROM reconcile_runs `+tail, args...)
+	rows, err := s.pool.Query(ctx, `SELECT `+store.ReconcileRunColumns+` FROM reconcile_runs `+tail, args...)
 	if err != nil {
 		return nil, s.unavailable("reconcile runs", err)
 	}
 	defer rows.Close()
 	var out []store.ReconcileRun
 	for rows.Next() {
-		var r store.ReconcileRun
-		var since, until, started, finished int64
-		var listed, matched, missing, backfilled, errs, quarantined int64
-		if err := rows.Scan(&r.ID, &r.Source, &r.Trigger, &r.State, &since, &until, &listed, &matched,
-			&missing, &backfilled, &errs, &r.Cursor, &r.LastError, &started, &finished, &quarantined); err != nil {
+		r, err := store.ScanReconcileRun(rows)
+		if err != nil {
 			return nil, err
 		}
-		r.Listed, r.Matched, r.Missing, r.Backfilled, r.Errors = int(listed), int(matched), int(missing), int(backfilled), int(errs)
-		r.Quarantined = int(quarantined)
-		r.Since, r.Until = store.FromMicros(since), store.FromMicros(until)
-		r.StartedAt, r.FinishedAt = store.FromMicros(started), store.FromMicros(finished)
 		out = append(out, r)
 	}
 	return out, s.unavailable("reconcile runs", rows.Err())

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -177,9 +176,8 @@ func (s *Store) AuditPrune(ctx context.Context, before time.Time, limit int) (in
 		if _, err := s.w.ExecContext(ctx, `DELETE FROM audit_log WHERE seq <= ?`, next.Seq); err != nil {
 			return err
 		}
-		v, _ := json.Marshal(next)
 		if _, err := s.w.ExecContext(ctx, `INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v`,
-			store.AuditAnchorKey, string(v)); err != nil {
+			store.AuditAnchorKey, next.String()); err != nil {
 			return err
 		}
 		n = k
@@ -203,14 +201,13 @@ func (s *Store) AuditAnchor(ctx context.Context) (store.AuditAnchor, error) {
 func auditAnchor(ctx context.Context, q interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }) (store.AuditAnchor, error) {
-	var a store.AuditAnchor
 	var v string
 	err := q.QueryRowContext(ctx, `SELECT v FROM kv WHERE k = ?`, store.AuditAnchorKey).Scan(&v)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return a, nil
+		return store.AuditAnchor{}, nil
 	case err != nil:
-		return a, err
+		return store.AuditAnchor{}, err
 	}
-	return a, json.Unmarshal([]byte(v), &a)
+	return store.ParseAuditAnchor(v)
 }

@@ -13,18 +13,12 @@ import (
 
 var _ store.Reconciles = (*Store)(nil)
 
-const runCols = `id, source, trigger_kind, state, window_from, window_to, listed, matched, missing, backfilled,
-	errors, cursor, last_error, started_at, finished_at, quarantined`
-
 // ReconcileRunSave implements store.Reconciles.
 func (s *Store) ReconcileRunSave(ctx context.Context, r *store.ReconcileRun) error {
 	return s.write(ctx, len(r.Cursor)+len(r.LastError)+256, func(ctx context.Context) error {
-		_, err := s.w.ExecContext(ctx, `INSERT INTO reconcile_runs (`+runCols+`)
+		_, err := s.w.ExecContext(ctx, `INSERT INTO reconcile_runs (`+store.ReconcileRunColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET state = excluded.state, listed = excluded.listed,
-			matched = excluded.matched, missing = excluded.missing, backfilled = excluded.backfilled, quarantined = excluded.quarantined,
-			errors = excluded.errors, cursor = excluded.cursor, last_error = excluded.last_error,
-			finished_at = excluded.finished_at`,
+			ON CONFLICT (id) DO UPDATE SET `+store.ReconcileRunUpdate,
 			r.ID, r.Source, r.Trigger, r.State, store.Micros(r.Since), store.Micros(r.Until), r.Listed, r.Matched,
 			r.Missing, r.Backfilled, r.Errors, r.Cursor, truncate(r.LastError, 1024), store.Micros(r.StartedAt),
 			store.Micros(r.FinishedAt), r.Quarantined)
@@ -62,21 +56,17 @@ func (s *Store) ReconcileRunUnfinished(ctx context.Context, source string) (stor
 }
 
 func (s *Store) runs(ctx context.Context, tail string, args ...any) ([]store.ReconcileRun, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+runCols+` FROM reconcile_runs `+tail, args...)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+store.ReconcileRunColumns+` FROM reconcile_runs `+tail, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", webhook.ErrUnavailable, err)
 	}
 	defer rows.Close()
 	var out []store.ReconcileRun
 	for rows.Next() {
-		var r store.ReconcileRun
-		var since, until, started, finished int64
-		if err := rows.Scan(&r.ID, &r.Source, &r.Trigger, &r.State, &since, &until, &r.Listed, &r.Matched,
-			&r.Missing, &r.Backfilled, &r.Errors, &r.Cursor, &r.LastError, &started, &finished, &r.Quarantined); err != nil {
+		r, err := store.ScanReconcileRun(rows)
+		if err != nil {
 			return nil, err
 		}
-		r.Since, r.Until = store.FromMicros(since), store.FromMicros(until)
-		r.StartedAt, r.FinishedAt = store.FromMicros(started), store.FromMicros(finished)
 		out = append(out, r)
 	}
 	return out, rows.Err()
