@@ -42,16 +42,16 @@ func (s *server) deliveryGet(w http.ResponseWriter, r *http.Request, caller who)
 		return err
 	}
 	out := DeliveryDetail{Delivery: delivery(&d), Attempts: attempts(as)}
-	if len(s.pii) > 0 && caller.role < roleAdmin {
+	var body []byte
+	if len(s.pii) > 0 && caller.role < roleAdmin && len(as) > 0 {
 		// The event's PII values are masked wherever an answer echoes them.
 		ev, err := s.store.EventGet(ctx, d.EventID)
 		if err != nil {
 			return err
 		}
-		s.showAttempts(r, caller, d.ID, ev.Body, out.Attempts)
-	} else {
-		s.showAttempts(r, caller, d.ID, nil, out.Attempts)
+		body = ev.Body
 	}
+	s.showAttempts(r, caller, d.ID, body, out.Attempts)
 	return writeJSON(w, http.StatusOK, out)
 }
 

@@ -29,8 +29,12 @@ const maxReason = 500
 
 // GET /api/v1/destinations/{name}: one destination's queue and state.
 func (s *server) destinationGet(w http.ResponseWriter, r *http.Request, _ who) error {
-	name := r.PathValue("name")
-	list, err := s.destinationStatuses(r.Context())
+	return s.writeDestination(w, r.Context(), r.PathValue("name"))
+}
+
+// writeDestination answers one destination's queue and state.
+func (s *server) writeDestination(w http.ResponseWriter, ctx context.Context, name string) error {
+	list, err := s.destinationStatuses(ctx)
 	if err != nil {
 		return err
 	}
@@ -84,16 +88,7 @@ func (s *server) destinationAction(from []string, to string) handlerFunc {
 				s.ctl.Refresh(r.Context())
 			}
 		}
-		list, err := s.destinationStatuses(r.Context())
-		if err != nil {
-			return err
-		}
-		for _, d := range list.Destinations {
-			if d.Name == name {
-				return writeJSON(w, http.StatusOK, d)
-			}
-		}
-		return fmt.Errorf("%w: no destination %q", webhook.ErrNotFound, name)
+		return s.writeDestination(w, r.Context(), name)
 	}
 }
 
@@ -150,6 +145,13 @@ func optTime(t time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+// Destination returns one destination's queue and state
+// (GET /api/v1/destinations/{name}).
+func (c *Client) Destination(ctx context.Context, name string) (DestinationStatus, error) {
+	var out DestinationStatus
+	return out, c.do(ctx, http.MethodGet, "/api/v1/destinations/"+url.PathEscape(name), nil, nil, &out)
 }
 
 // DestinationAction pauses, resumes or enables a destination (action is

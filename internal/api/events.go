@@ -42,6 +42,7 @@ func (s *server) eventGet(w http.ResponseWriter, r *http.Request, caller who) er
 		return err
 	}
 	out.Deliveries = make([]Delivery, len(ds))
+	histories := make([][]Attempt, len(ds))
 	for i := range ds {
 		as, err := s.store.AttemptList(ctx, ds[i].ID)
 		if err != nil {
@@ -49,7 +50,8 @@ func (s *server) eventGet(w http.ResponseWriter, r *http.Request, caller who) er
 		}
 		out.Deliveries[i] = delivery(&ds[i])
 		out.Deliveries[i].History = attempts(as)
-		s.showAttempts(r, caller, ev.ID, ev.Body, out.Deliveries[i].History)
+		histories[i] = out.Deliveries[i].History
 	}
+	s.showAttempts(r, caller, ev.ID, ev.Body, histories...)
 	return writeJSON(w, http.StatusOK, out)
 }

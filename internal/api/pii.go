@@ -180,15 +180,17 @@ func (s *server) showBody(r *http.Request, caller who, ev *Event) {
 // answer: shorter ones ("NY", "1") would hide unrelated text.
 const minPIIValue = 4
 
-// showAttempts prepares the destinations' answers in as for caller. A
+// showAttempts prepares the destinations' answers in each of histories for
+// caller (the event's PII values are found once for all of them). A
 // destination may echo what it was sent, so below admin, once PII paths
 // are configured, each answer is masked: a JSON answer at the PII paths,
 // and any answer wherever it contains a PII value of the event (eventBody)
 // at least minPIIValue long. An answer that cannot be checked (not UTF-8,
 // or text when the event body is not JSON) is withheld. An admin sees
 // answers whole, which is recorded in the audit log.
-func (s *server) showAttempts(r *http.Request, caller who, target string, eventBody []byte, as []Attempt) {
-	if len(s.pii) == 0 || !slices.ContainsFunc(as, func(a Attempt) bool { return a.ResponseBody != "" }) {
+func (s *server) showAttempts(r *http.Request, caller who, target string, eventBody []byte, histories ...[]Attempt) {
+	answered := func(a Attempt) bool { return a.ResponseBody != "" }
+	if len(s.pii) == 0 || !slices.ContainsFunc(histories, func(as []Attempt) bool { return slices.ContainsFunc(as, answered) }) {
 		return
 	}
 	if caller.role >= roleAdmin {
@@ -196,8 +198,10 @@ func (s *server) showAttempts(r *http.Request, caller who, target string, eventB
 		return
 	}
 	vals, ok := piiValues(eventBody, s.pii)
-	for i := range as {
-		maskResponse(&as[i], s.pii, vals, ok)
+	for _, as := range histories {
+		for i := range as {
+			maskResponse(&as[i], s.pii, vals, ok)
+		}
 	}
 }
 

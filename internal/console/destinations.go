@@ -1,8 +1,11 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
+
+	"github.com/hookyard/hookyard/internal/webhook"
 )
 
 // destinationNotices are the fixed messages the destinations page shows
@@ -27,16 +30,14 @@ func (c *Console) destinationAction(w http.ResponseWriter, r *http.Request, q *r
 		// so the first post shows what it holds and asks again. A
 		// destination that is not active, or a viewer, goes straight to
 		// the API, which answers why not.
-		ds, err := q.client.Destinations(r.Context())
-		if err != nil {
+		d, err := q.client.Destination(r.Context(), name)
+		if err != nil && !errors.Is(err, webhook.ErrNotFound) {
 			return err
 		}
-		for _, d := range ds.Destinations {
-			if d.Name == name && d.Status == "active" {
-				c.render(w, r, q.sess, http.StatusOK, "pause", map[string]any{"Destination": d,
-					"Reason": r.PostForm.Get("reason")})
-				return nil
-			}
+		if err == nil && d.Status == "active" {
+			c.render(w, r, q.sess, http.StatusOK, "pause", map[string]any{"Destination": d,
+				"Reason": r.PostForm.Get("reason")})
+			return nil
 		}
 	}
 	d, err := q.client.DestinationAction(r.Context(), name, action, r.PostForm.Get("reason"))
