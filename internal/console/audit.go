@@ -33,12 +33,7 @@ func (c *Console) auditPage(w http.ResponseWriter, r *http.Request, q *request, 
 	v := r.URL.Query()
 	f := auditForm{Actor: strings.TrimSpace(v.Get("actor")), Action: strings.TrimSpace(v.Get("action")),
 		Target: strings.TrimSpace(v.Get("target")), Since: v.Get("since"), Until: v.Get("until")}
-	now := c.now()
-	since, err := formTime("since", f.Since, now)
-	if err != nil {
-		return err
-	}
-	until, err := formTime("until", f.Until, now)
+	since, until, err := formRange(f.Since, f.Until, c.now())
 	if err != nil {
 		return err
 	}

@@ -12,12 +12,7 @@ func (c *Console) dlq(w http.ResponseWriter, r *http.Request, q *request) error 
 	v := r.URL.Query()
 	f := map[string]string{"Destination": v.Get("destination"), "Route": v.Get("route"),
 		"Since": v.Get("since"), "Until": v.Get("until")}
-	now := c.now()
-	since, err := formTime("since", f["Since"], now)
-	if err != nil {
-		return err
-	}
-	until, err := formTime("until", f["Until"], now)
+	since, until, err := formRange(f["Since"], f["Until"], c.now())
 	if err != nil {
 		return err
 	}

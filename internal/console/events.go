@@ -27,12 +27,7 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request, q *request) err
 	f := eventsForm{Q: strings.TrimSpace(v.Get("q")), Source: v.Get("source"), Topic: v.Get("topic"),
 		State: v.Get("state"), Destination: v.Get("destination"), Since: v.Get("since"), Until: v.Get("until"),
 		Limit: v.Get("limit")}
-	now := c.now()
-	since, err := formTime("since", f.Since, now)
-	if err != nil {
-		return err
-	}
-	until, err := formTime("until", f.Until, now)
+	since, until, err := formRange(f.Since, f.Until, c.now())
 	if err != nil {
 		return err
 	}
@@ -126,6 +121,16 @@ func pageURL(r *http.Request, cursor string) string {
 		u += "?" + v.Encode()
 	}
 	return u
+}
+
+// formRange reads the since and until filters of a form.
+func formRange(since, until string, now time.Time) (time.Time, time.Time, error) {
+	s, err := formTime("since", since, now)
+	if err != nil {
+		return time.Time{}, time.Time{}, err
+	}
+	u, err := formTime("until", until, now)
+	return s, u, err
 }
 
 // formTime reads a time filter: RFC 3339, the browser's datetime-local
