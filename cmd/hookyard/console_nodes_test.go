@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -41,22 +40,7 @@ func TestConsoleSessionAcrossNodes(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(body)
 	}
-	csrfRE := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-	csrfOf := func(page string) string {
-		t.Helper()
-		m := csrfRE.FindStringSubmatch(page)
-		if m == nil {
-			t.Fatalf("no CSRF field in:\n%s", page)
-		}
-		return m[1]
-	}
-	login := func(n *node) {
-		t.Helper()
-		_, form := do(n, http.MethodGet, "/console/login", nil)
-		if status, _ := do(n, http.MethodPost, "/console/login", url.Values{"csrf": {csrfOf(form)}, "token": {adminToken}}); status != http.StatusSeeOther {
-			t.Fatalf("login: %d", status)
-		}
-	}
+	login := func(n *node) { consoleLoginWith(t, hc, n) }
 	loggedIn := func(n *node) (bool, string) {
 		t.Helper()
 		status, page := do(n, http.MethodGet, "/console/", nil)
@@ -70,7 +54,7 @@ func TestConsoleSessionAcrossNodes(t *testing.T) {
 		t.Fatalf("session opened on node A: A %v, B %v", okA, okB)
 	}
 	// Logging out on B ends the session on A too.
-	if status, _ := do(b, http.MethodPost, "/console/logout", url.Values{"csrf": {csrfOf(page)}}); status != http.StatusSeeOther {
+	if status, _ := do(b, http.MethodPost, "/console/logout", url.Values{"csrf": {csrfOf(t, page)}}); status != http.StatusSeeOther {
 		t.Fatalf("logout on B: %d", status)
 	}
 	if ok, _ := loggedIn(a); ok {

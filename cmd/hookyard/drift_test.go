@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -103,9 +102,8 @@ func TestSchemaDrift(t *testing.T) {
 			t.Errorf("drift page lacks %q:\n%s", w, page)
 		}
 	}
-	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
 	resp, err := hc.PostForm("http://"+n.adminAddr+"/console/drift/freeze",
-		url.Values{"csrf": {csrf[1]}, "source": {"shop"}, "topic": {"orders/create"}})
+		url.Values{"csrf": {csrfOf(t, page)}, "source": {"shop"}, "topic": {"orders/create"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -212,16 +212,38 @@ func consoleLogin(t *testing.T, n *node) *http.Client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar}
-	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(pageGet(t, hc, n, "/console/login"))
-	if m == nil {
-		t.Fatal("no CSRF field on the login form")
-	}
-	resp, err := hc.PostForm("http://"+n.adminAddr+"/console/login", url.Values{"csrf": {m[1]}, "token": {adminToken}})
+	consoleLoginWith(t, hc, n)
+	return hc
+}
+
+// consoleLoginWith logs hc in to the node's console with the admin token
+// (form, CSRF and session cookie, as a browser does) and checks that the
+// login was accepted, whether or not hc follows the redirect.
+func consoleLoginWith(t *testing.T, hc *http.Client, n *node) {
+	t.Helper()
+	csrf := csrfOf(t, pageGet(t, hc, n, "/console/login"))
+	resp, err := hc.PostForm("http://"+n.adminAddr+"/console/login", url.Values{"csrf": {csrf}, "token": {adminToken}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	return hc
+	redirected := resp.StatusCode == http.StatusSeeOther && resp.Header.Get("Location") == "/console/"
+	followed := resp.StatusCode == http.StatusOK && resp.Request.URL.Path == "/console/"
+	if !redirected && !followed {
+		t.Fatalf("login: %d %s", resp.StatusCode, resp.Request.URL)
+	}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrfOf returns the CSRF token of a console page's form.
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	m := csrfRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF field in:\n%.500s", page)
+	}
+	return m[1]
 }
 
 // pageGet GETs a console page with hc and fails the test unless it is 200.

@@ -247,15 +247,23 @@ func TestAuditLog(t *testing.T) {
 	}
 }
 
-// TestAuditTamperDetected edits, then deletes, a row directly in the
-// database file: verification over the API reports where the chain broke.
-func TestAuditTamperDetected(t *testing.T) {
+// setupThreeAudited is a fixture whose audit log holds three entries: two
+// replays and a cancel by the operator.
+func setupThreeAudited(t *testing.T) (*fixture, seed) {
+	t.Helper()
 	f := setup(t)
 	s := f.seed(t)
 	for _, id := range []string{s.wooCRM, s.binCRM} {
 		f.do(t, "POST", "/api/v1/deliveries/"+id+"/replay", operatorToken, "")
 	}
 	f.do(t, "POST", "/api/v1/deliveries/"+s.shopOMS+"/cancel", operatorToken, "")
+	return f, s
+}
+
+// TestAuditTamperDetected edits, then deletes, a row directly in the
+// database file: verification over the API reports where the chain broke.
+func TestAuditTamperDetected(t *testing.T) {
+	f, _ := setupThreeAudited(t)
 	ctx := context.Background()
 	c := f.client(adminToken)
 	if v, err := c.AuditVerify(ctx); err != nil || !v.OK || v.Verified != 3 {
@@ -297,12 +305,7 @@ func TestAuditTamperDetected(t *testing.T) {
 // verification starts from the anchor and says so, and new entries keep
 // numbering and linking from the anchor even when the table was emptied.
 func TestAuditVerifyAfterRetention(t *testing.T) {
-	f := setup(t)
-	s := f.seed(t)
-	for _, id := range []string{s.wooCRM, s.binCRM} {
-		f.do(t, "POST", "/api/v1/deliveries/"+id+"/replay", operatorToken, "")
-	}
-	f.do(t, "POST", "/api/v1/deliveries/"+s.shopOMS+"/cancel", operatorToken, "")
+	f, s := setupThreeAudited(t)
 	ctx := context.Background()
 	if n, err := f.store.AuditPrune(ctx, t0.Add(time.Hour), 2); err != nil || n != 2 {
 		t.Fatalf("prune = %d, %v", n, err)
