@@ -43,12 +43,7 @@ routes:
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		srv, err := startServer(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
-		if err != nil {
-			cancel()
-			t.Fatal(err)
-		}
+		srv, cancel := serveTest(t, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		stop := func() {
 			cancel()
 			if err := srv.wait(); err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -41,12 +40,7 @@ routes:
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := startServer(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
+	srv, cancel := serveTest(t, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	t.Cleanup(func() { cancel(); srv.wait() })
 	return &node{server: srv, cancel: cancel,
 		client: &api.Client{BaseURL: "http://" + srv.adminAddr, Token: adminToken}}

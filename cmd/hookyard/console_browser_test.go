@@ -82,12 +82,7 @@ slos:
   - {name: e2e-latency, objective: "p95 < 60s", window: 28d, destination: oms}
 `, adminToken, consoleOperatorToken, consoleViewerToken, testSecret,
 		cn.sink.srv.URL, cn.sink.srv.URL)
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := startServer(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
+	srv, cancel := serveTest(t, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	cn.node = &node{server: srv, cancel: cancel,
 		client: &api.Client{BaseURL: "http://" + srv.adminAddr, Token: adminToken, HTTP: http.DefaultClient}}
 	cn.admin = "http://" + srv.adminAddr

@@ -36,12 +36,7 @@ func TestCrashNoAckedEventLost(t *testing.T) {
 		kills   = 4
 	)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "hookyard")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("build: %v", err)
-	}
+	bin := buildHookyard(t)
 
 	// The destination applies effects idempotently by key, like a careful
 	// OMS would: the first request with a key applies, repeats are absorbed.

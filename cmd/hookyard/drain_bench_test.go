@@ -75,12 +75,7 @@ destinations:
 routes:
   - {source: shop, destination: oms}
 `, testSecret, sinkAddr)
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := startServer(ctx, cfg, slog.New(slog.DiscardHandler), false)
-	if err != nil {
-		cancel()
-		b.Fatal(err)
-	}
+	srv, cancel := serveTest(b, cfg, slog.New(slog.DiscardHandler))
 	defer func() { cancel(); srv.wait() }()
 
 	// The backlog: signed webhooks, 16 senders.

@@ -152,16 +152,11 @@ routes:
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	srv, err := startServer(ctx, cfg, logger, false)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
+	srv, cancel := serveTest(t, cfg, logger)
 	n := &node{server: srv, cancel: cancel,
 		client: &api.Client{BaseURL: "http://" + srv.adminAddr, Token: adminToken, HTTP: http.DefaultClient}}
 	t.Cleanup(func() {
@@ -171,6 +166,19 @@ routes:
 		}
 	})
 	return n
+}
+
+// serveTest starts hookyard in this process on cfg, or fails tb. The
+// caller stops it with cancel, then srv.wait().
+func serveTest(tb testing.TB, cfg *config.Config, logger *slog.Logger, opts ...serverOption) (*server, context.CancelFunc) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := startServer(ctx, cfg, logger, false, opts...)
+	if err != nil {
+		cancel()
+		tb.Fatal(err)
+	}
+	return srv, cancel
 }
 
 func httpDest(name, url string, extra string) string {

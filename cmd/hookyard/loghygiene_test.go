@@ -119,15 +119,10 @@ alerts:
 		echo.URL, canaryDestToken, reject.URL, slack.URL, canarySlackPath, slack.URL, canaryPDKey)
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ctx, cancel := context.WithCancel(context.Background())
 	spans := tracetest.NewInMemoryExporter()
 	tp := tracing.NewProvider(nil, sdktrace.WithSyncer(spans))
 	defer tp.Shutdown(context.Background())
-	srv, err := startServer(ctx, cfg, logger, false, withTracing(tp))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
+	srv, cancel := serveTest(t, cfg, logger, withTracing(tp))
 	stopped := false
 	stop := func() {
 		if !stopped {

@@ -178,12 +178,7 @@ func BenchmarkServeTracingOverhead(b *testing.B) {
 					tp = tracing.NewProvider(nil, sdktrace.WithBatcher(exp))
 					opts = append(opts, withTracing(tp))
 				}
-				ctx, cancel := context.WithCancel(context.Background())
-				srv, err := startServer(ctx, cfg, slog.New(slog.DiscardHandler), false, opts...)
-				if err != nil {
-					cancel()
-					b.Fatal(err)
-				}
+				srv, cancel := serveTest(b, cfg, slog.New(slog.DiscardHandler), opts...)
 				url := "http://" + srv.publicAddr + "/ingest/shop"
 				res, err := load.Run(context.Background(), load.Config{URL: url, Concurrency: 64, Duration: 2 * time.Second,
 					Warmup: 500 * time.Millisecond, BodySize: 2048, RunID: fmt.Sprintf("%s-%d", variant, round),

@@ -31,12 +31,7 @@ func TestReconcileCrashResumes(t *testing.T) {
 		t.Skip("crash test builds and kills a real process; skipped with -short")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "hookyard")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("build: %v", err)
-	}
+	bin := buildHookyard(t)
 	const total = 300
 	now := time.Now()
 	var events [][]byte

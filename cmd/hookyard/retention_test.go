@@ -49,12 +49,8 @@ routes:
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithCancel(context.Background())
-			srv, err := startServer(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
-			if err != nil {
-				cancel()
-				t.Fatal(err)
-			}
+			srv, cancel := serveTest(t, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			ctx := context.Background()
 			t.Cleanup(func() { cancel(); srv.wait() })
 			n := &node{server: srv, cancel: cancel}
 			var done, live [3]string

@@ -32,12 +32,7 @@ func startTracedNode(t *testing.T, body string, logger *slog.Logger) (*server, *
 	cfg := testNodeConfig(t, t.TempDir(), "%s", body)
 	exp := tracetest.NewInMemoryExporter()
 	tp := tracing.NewProvider(nil, sdktrace.WithSyncer(exp))
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := startServer(ctx, cfg, logger, false, withTracing(tp))
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
+	srv, cancel := serveTest(t, cfg, logger, withTracing(tp))
 	stopped := false
 	stop := func() {
 		if stopped {
