@@ -127,16 +127,6 @@ func (a reconcileAlerts) Reconciled(r *reconcile.Run, threshold int) {
 	a.e.Event(alert.EventReconcileClean, r.Source, "")
 }
 
-// reconcileAPI serves the admin API's reconcile endpoints.
-type reconcileAPI struct {
-	store.Reconciles
-	runner *reconcile.Runner
-}
-
-func (a reconcileAPI) Start(ctx context.Context, source string, since, until time.Time) (store.ReconcileRun, error) {
-	return a.runner.Start(ctx, source, since, until, reconcile.TriggerManual)
-}
-
 // cmdReconcile: hookyard reconcile run|runs.
 func cmdReconcile(ctx context.Context, e *env, args []string) error {
 	return runSubcommand(ctx, e, "reconcile", "reconcile run [flags] SOURCE | reconcile runs [flags]",

@@ -24,6 +24,7 @@ import (
 	"github.com/hookyard/hookyard/internal/ingest"
 	"github.com/hookyard/hookyard/internal/leader"
 	"github.com/hookyard/hookyard/internal/metrics"
+	"github.com/hookyard/hookyard/internal/reconcile"
 	"github.com/hookyard/hookyard/internal/route"
 	"github.com/hookyard/hookyard/internal/store"
 	"github.com/hookyard/hookyard/internal/store/postgres"
@@ -188,7 +189,7 @@ func startServer(ctx context.Context, cfg *config.Config, logger *slog.Logger, p
 	}
 	var reconAPI api.Reconciler
 	if recon != nil {
-		reconAPI = reconcileAPI{st.(store.Reconciles), recon}
+		reconAPI = reconcile.Manual{Runner: recon}
 	}
 
 	pub := http.NewServeMux()

@@ -25,15 +25,6 @@ type noRoutes struct{}
 
 func (noRoutes) Deliveries(context.Context, *webhook.Event) []webhook.NewDelivery { return nil }
 
-type reconcileServer struct {
-	store.Reconciles
-	runner *reconcile.Runner
-}
-
-func (s reconcileServer) Start(ctx context.Context, source string, since, until time.Time) (store.ReconcileRun, error) {
-	return s.runner.Start(ctx, source, since, until, reconcile.TriggerManual)
-}
-
 // TestReconcileEndpoints drives the reconcile endpoints against a real
 // runner, a real SQLite store and a fake Stripe API.
 func TestReconcileEndpoints(t *testing.T) {
@@ -56,7 +47,7 @@ func TestReconcileEndpoints(t *testing.T) {
 		return httptest.NewServer(api.New(api.Config{Store: st, Reconciler: r, Tokens: []config.Token{
 			{Name: "oncall", Token: operatorToken, Role: "operator"}, {Name: "dash", Token: viewerToken, Role: "viewer"}}}))
 	}
-	srv := newServer(reconcileServer{st, runner})
+	srv := newServer(reconcile.Manual{Runner: runner})
 	defer srv.Close()
 	op := &api.Client{BaseURL: srv.URL, Token: operatorToken}
 	viewer := &api.Client{BaseURL: srv.URL, Token: viewerToken}

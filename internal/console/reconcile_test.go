@@ -18,15 +18,6 @@ import (
 	"github.com/hookyard/hookyard/internal/store/sqlite"
 )
 
-type reconcileAPI struct {
-	store.Reconciles
-	runner *reconcile.Runner
-}
-
-func (a reconcileAPI) Start(ctx context.Context, source string, since, until time.Time) (store.ReconcileRun, error) {
-	return a.runner.Start(ctx, source, since, until, reconcile.TriggerManual)
-}
-
 // TestStatusShowsReconciliation: the status page shows each source's last
 // reconciliation run, through the admin API.
 func TestStatusShowsReconciliation(t *testing.T) {
@@ -47,7 +38,7 @@ func TestStatusShowsReconciliation(t *testing.T) {
 		}
 	}
 	runner := reconcile.New(reconcile.Config{Store: st, Locker: leader.NewLocal()})
-	h := api.New(api.Config{Store: st, Reconciler: reconcileAPI{st, runner},
+	h := api.New(api.Config{Store: st, Reconciler: reconcile.Manual{Runner: runner},
 		Tokens: []config.Token{{Name: "dash", Token: viewerToken, Role: "viewer"}}})
 	con, err := console.New(console.Config{API: h, Sessions: st, SessionTTL: time.Hour})
 	if err != nil {

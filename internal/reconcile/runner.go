@@ -145,6 +145,25 @@ func (r *Runner) Run(ctx context.Context, source string, since, until time.Time,
 	return *run, nil
 }
 
+// Manual is the runner as the admin API uses it (api.Reconciler): the
+// recorded runs, and Start as a manual trigger.
+type Manual struct{ *Runner }
+
+// ReconcileRunList lists recorded runs (store.Reconciles).
+func (m Manual) ReconcileRunList(ctx context.Context, source string, limit int) ([]store.ReconcileRun, error) {
+	return m.cfg.Store.ReconcileRunList(ctx, source, limit)
+}
+
+// ReconcileRunGet returns one recorded run (store.Reconciles).
+func (m Manual) ReconcileRunGet(ctx context.Context, id string) (store.ReconcileRun, error) {
+	return m.cfg.Store.ReconcileRunGet(ctx, id)
+}
+
+// Start begins a run triggered by an operator.
+func (m Manual) Start(ctx context.Context, source string, since, until time.Time) (store.ReconcileRun, error) {
+	return m.Runner.Start(ctx, source, since, until, TriggerManual)
+}
+
 // Start begins a run in the background and returns its first record at
 // once (state running); poll the store for its progress.
 func (r *Runner) Start(ctx context.Context, source string, since, until time.Time, trigger string) (Run, error) {
